@@ -1,0 +1,217 @@
+// DeferredState: Twisted's _runCallbacks, iterative over chains of Deferreds, written once.
+// Tests: test/core/deferred/DeferredTest.cpp
+#include <coil/core/detail/DeferredState.hpp>
+
+#include <coil/core/Errors.hpp>
+#include <coil/core/Log.hpp>
+
+namespace coil::detail {
+
+namespace {
+
+/// The Deferreds being run by one runCallbacks() call: the one it started with, and those whose
+/// results arrived through continuations. Short stacks stay inline.
+class ChainStack {
+ public:
+  bool empty() const noexcept { return size_ == 0; }
+  DeferredState& back() noexcept { return *at(size_ - 1); }
+  void push(StateRef s) {
+    if (size_ < kInline) {
+      inline_[size_] = std::move(s);
+    } else {
+      more_.push_back(std::move(s));
+    }
+    ++size_;
+  }
+  void pop() noexcept {
+    --size_;
+    if (size_ < kInline) {
+      inline_[size_] = StateRef();
+    } else {
+      more_.pop_back();
+    }
+  }
+
+ private:
+  static constexpr std::size_t kInline = 4;
+  StateRef& at(std::size_t i) noexcept { return i < kInline ? inline_[i] : more_[i - kInline]; }
+  StateRef inline_[kInline];
+  std::vector<StateRef> more_;
+  std::size_t size_ = 0;
+};
+
+}  // namespace
+
+DeferredState* DeferredState::create(const void* tag) { return new DeferredState(tag); }
+
+void DeferredState::dispose() noexcept {
+  ++weak_;  // keep the memory while user destructors run
+  if (kind_ == SlotKind::kFailure && failure_) {
+    log::failure("Unhandled error in Deferred:", *failure_, "coil.deferred");
+  }
+  steps_.clear();
+  value_.reset();
+  failure_.reset();
+  returned_ = StateRef();
+  chainedTo_.reset();
+  awaiting_.reset();
+  cancellerFn_.reset();
+  releaseWeak();
+}
+
+void DeferredState::checkCurrentType(const void* tag) const {
+  if (tag != currentType_) {
+    throw DeferredTypeError(
+        "the chain's current result type differs from the view's; use the Deferred returned by "
+        "the last addCallback");
+  }
+}
+
+void DeferredState::addStep(Step step) {
+  steps_.push(std::move(step));
+  if (called_) runCallbacks();
+}
+
+bool DeferredState::prepareCallback(const void* tag) {
+  if (tag != inputType_) {
+    throw DeferredTypeError("callback() through a view whose type is not the chain's input type");
+  }
+  if (called_) {
+    if (suppressAlreadyCalled_) {
+      suppressAlreadyCalled_ = false;
+      return false;
+    }
+    throw AlreadyCalledError();
+  }
+  return true;
+}
+
+void DeferredState::fireValue() {
+  called_ = true;
+  kind_ = SlotKind::kValue;
+  runCallbacks();
+}
+
+void DeferredState::fireFailure(Failure f) {
+  if (called_) {
+    if (suppressAlreadyCalled_) {
+      suppressAlreadyCalled_ = false;
+      return;
+    }
+    throw AlreadyCalledError();
+  }
+  called_ = true;
+  setFailure(std::move(f));
+  runCallbacks();
+}
+
+void DeferredState::unpause() {
+  if (paused_ == 0) return;
+  if (--paused_ == 0 && called_) runCallbacks();
+}
+
+void DeferredState::cancel() {
+  StateRef keep(this);
+  if (!called_) {
+    if (coroutine_) {
+      // The coroutine owns its result: cancelling what it awaits throws CancelledError into it,
+      // and it decides (Twisted's inlineCallbacks cancellation).
+      if (StateRef awaited = awaiting_.lock()) {
+        awaited->cancel();
+        return;
+      }
+    }
+    if (canceller_) {
+      canceller_(cancellerFn_, *this);
+    } else {
+      suppressAlreadyCalled_ = true;
+    }
+    if (!called_) fireFailure(Failure(CancelledError()));
+  } else if (kind_ == SlotKind::kWaiting) {
+    if (StateRef inner = chainedTo_.lock()) inner->cancel();
+  }
+}
+
+std::optional<Failure> DeferredState::consumeResult(ValueBox& out) {
+  std::optional<Failure> f;
+  if (kind_ == SlotKind::kFailure) {
+    f = std::move(failure_);
+    failure_.reset();
+  } else {
+    out = std::move(value_);
+  }
+  value_.emplace<Unit>();
+  kind_ = SlotKind::kValue;
+  currentType_ = typeTag<void>();
+  return f;
+}
+
+void DeferredState::passResultTo(DeferredState& waiter) {
+  // Twisted: chainee.result = current.result; current.result = None.
+  if (kind_ == SlotKind::kFailure) {
+    waiter.setFailure(std::move(*failure_));
+    failure_.reset();
+  } else {
+    waiter.value_ = std::move(value_);
+    waiter.setValueKind();
+  }
+  value_.emplace<Unit>();
+  kind_ = SlotKind::kValue;
+}
+
+// A step returned a Deferred B (in returned_). Take B's result if it has a final one and return
+// true; otherwise pause this Deferred until B's chain completes and return false.
+bool DeferredState::takeReturned() {
+  StateRef inner = std::move(returned_);
+  if (inner.get() == this) {
+    setFailure(Failure(DeferredTypeError("a callback returned the Deferred it belongs to")));
+    return true;
+  }
+  if (inner->hasFinalResult()) {
+    inner->passResultTo(*this);
+    inner->currentType_ = typeTag<void>();
+    return true;
+  }
+  kind_ = SlotKind::kWaiting;
+  ++paused_;
+  chainedTo_ = WeakStateRef(inner.get());
+  inner->currentType_ = typeTag<void>();
+  Step continuation;
+  continuation.fn.emplace<StateRef>(this);
+  inner->steps_.push(std::move(continuation));
+  return false;
+}
+
+void DeferredState::runCallbacks() {
+  if (running_) return;
+  ChainStack chain;
+  chain.push(StateRef(this));
+  while (!chain.empty()) {
+    DeferredState& current = chain.back();
+    if (current.paused_ != 0 || current.running_) {
+      chain.pop();
+      continue;
+    }
+    bool finished = true;
+    current.chainedTo_.reset();
+    while (!current.steps_.empty()) {
+      Step step = current.steps_.pop();
+      if (step.invoke == nullptr) {
+        // A Deferred waits on this one: hand it our result and run it next.
+        StateRef waiter = step.fn.take<StateRef>();
+        current.passResultTo(*waiter);
+        --waiter->paused_;
+        chain.push(std::move(waiter));
+        finished = false;
+        break;
+      }
+      current.running_ = true;
+      step.invoke(step.fn, current);  // typed steps catch everything
+      current.running_ = false;
+      if (current.kind_ == SlotKind::kReturned && !current.takeReturned()) break;
+    }
+    if (finished) chain.pop();
+  }
+}
+
+}  // namespace coil::detail

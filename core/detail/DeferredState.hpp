@@ -1,0 +1,303 @@
+#pragma once
+/// @file DeferredState: the untyped chain behind every Deferred<T> view (private to core).
+///
+/// One DeferredState is one Twisted Deferred: a result slot (value, failure or "waiting on another
+/// Deferred"), a FIFO of steps, pause count, flags and an optional canceller. Typed views
+/// (Deferred<T>) add steps that know their argument type; the loop that runs them lives in
+/// DeferredState.cpp and is written once. Reference counts are plain integers: Deferreds belong
+/// to one thread (the reactor's), like everything else registered with a reactor.
+
+#include <coil/core/Failure.hpp>
+#include <coil/core/detail/ValueBox.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <utility>
+#include <vector>
+
+namespace coil::detail {
+
+class DeferredState;
+
+/// Intrusive strong reference to a DeferredState (non-atomic).
+class StateRef {
+ public:
+  /// Null.
+  StateRef() noexcept = default;
+  /// Adopts one strong count already taken on `s`.
+  static StateRef adopt(DeferredState* s) noexcept {
+    StateRef r;
+    r.p_ = s;
+    return r;
+  }
+  /// Takes a new strong count on `s` (may be null).
+  explicit StateRef(DeferredState* s) noexcept;
+  /// Shares.
+  StateRef(const StateRef& o) noexcept : StateRef(o.p_) {}
+  /// Moves.
+  StateRef(StateRef&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
+  /// Shares.
+  StateRef& operator=(const StateRef& o) noexcept {
+    StateRef(o).swap(*this);
+    return *this;
+  }
+  /// Moves.
+  StateRef& operator=(StateRef&& o) noexcept {
+    StateRef(std::move(o)).swap(*this);
+    return *this;
+  }
+  /// Releases the count.
+  ~StateRef();
+  /// Swaps.
+  void swap(StateRef& o) noexcept { std::swap(p_, o.p_); }
+  /// The state.
+  DeferredState* get() const noexcept { return p_; }
+  /// The state.
+  DeferredState* operator->() const noexcept { return p_; }
+  /// The state.
+  DeferredState& operator*() const noexcept { return *p_; }
+  /// Non-null.
+  explicit operator bool() const noexcept { return p_ != nullptr; }
+  /// Identity.
+  friend bool operator==(const StateRef& a, const StateRef& b) noexcept { return a.p_ == b.p_; }
+
+ private:
+  DeferredState* p_ = nullptr;
+};
+
+/// Intrusive weak reference to a DeferredState.
+class WeakStateRef {
+ public:
+  /// Null.
+  WeakStateRef() noexcept = default;
+  /// Observes `s` (may be null).
+  explicit WeakStateRef(DeferredState* s) noexcept;
+  /// Shares.
+  WeakStateRef(const WeakStateRef& o) noexcept : WeakStateRef(o.p_) {}
+  /// Moves.
+  WeakStateRef(WeakStateRef&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
+  /// Shares.
+  WeakStateRef& operator=(WeakStateRef o) noexcept {
+    std::swap(p_, o.p_);
+    return *this;
+  }
+  /// Releases.
+  ~WeakStateRef();
+  /// A strong reference, or null when the state is gone.
+  StateRef lock() const noexcept;
+  /// Forgets the state.
+  void reset() noexcept { WeakStateRef().swap(*this); }
+  /// Swaps.
+  void swap(WeakStateRef& o) noexcept { std::swap(p_, o.p_); }
+
+ private:
+  DeferredState* p_ = nullptr;
+};
+
+/// One entry of a chain: a typed callback/errback pair, or a continuation that hands the result
+/// to a Deferred waiting on this one.
+struct Step {
+  /// Runs the step against `state`'s current result. Null for a continuation.
+  void (*invoke)(ValueBox& fn, DeferredState& state) = nullptr;
+  /// The callable (or, for a continuation, the StateRef of the waiting Deferred).
+  ValueBox fn;
+};
+
+/// A FIFO of steps with the first kInline stored inside the Deferred (no allocation for short
+/// chains). Steps are consumed from the front; the queue empties itself when all have run.
+class StepQueue {
+ public:
+  /// Steps stored without allocating.
+  static constexpr std::size_t kInline = 4;
+  /// True when no unconsumed step is left.
+  bool empty() const noexcept { return head_ == size_; }
+  /// Appends a step.
+  void push(Step step) {
+    if (size_ < kInline) {
+      inline_[size_] = std::move(step);
+    } else {
+      overflow_.push_back(std::move(step));
+    }
+    ++size_;
+  }
+  /// Removes and returns the first unconsumed step.
+  Step pop() noexcept {
+    std::size_t i = head_++;
+    Step out = std::move(i < kInline ? inline_[i] : overflow_[i - kInline]);
+    if (head_ == size_) clear();
+    return out;
+  }
+  /// Destroys every step.
+  void clear() noexcept {
+    for (std::size_t i = 0; i < kInline && i < size_; ++i) inline_[i].fn.reset();
+    overflow_.clear();
+    head_ = size_ = 0;
+  }
+
+ private:
+  Step inline_[kInline];
+  std::vector<Step> overflow_;
+  std::size_t head_ = 0;
+  std::size_t size_ = 0;
+};
+
+/// What the result slot holds.
+enum class SlotKind : std::uint8_t {
+  kEmpty,     ///< not fired yet
+  kValue,     ///< a value (Unit for void)
+  kFailure,   ///< a Failure
+  kReturned,  ///< a step just returned a Deferred; the run loop decides what to do with it
+  kWaiting,   ///< paused, waiting for the Deferred in chainedTo
+};
+
+/// The untyped Deferred. Thread: the owning (reactor) thread only.
+class DeferredState {
+ public:
+  /// A canceller: called with the state being cancelled.
+  using Canceller = void (*)(ValueBox& fn, DeferredState& state);
+
+  /// A fresh, unfired Deferred whose input and current type are `tag`; count 1 (adopt it).
+  static DeferredState* create(const void* tag);
+
+  DeferredState(const DeferredState&) = delete;
+  DeferredState& operator=(const DeferredState&) = delete;
+
+  // ---- reference counting
+  /// +1 strong.
+  void retain() noexcept { ++strong_; }
+  /// -1 strong; disposes at zero.
+  void release() noexcept {
+    if (--strong_ == 0) dispose();
+  }
+  /// +1 weak.
+  void retainWeak() noexcept { ++weak_; }
+  /// -1 weak; frees the memory when both counts are zero.
+  void releaseWeak() noexcept {
+    if (--weak_ == 0 && strong_ == 0) delete this;
+  }
+  /// True once the last strong reference is gone.
+  bool expired() const noexcept { return strong_ == 0; }
+
+  // ---- building the chain
+  /// Appends a step; runs it at once if the Deferred has a result and is not paused.
+  void addStep(Step step);
+  /// Checks that a view of type `tag` may add a step (throws DeferredTypeError otherwise).
+  void checkCurrentType(const void* tag) const;
+  /// Sets the type the chain carries after the steps added so far.
+  void setCurrentType(const void* tag) noexcept { currentType_ = tag; }
+  /// Sets the canceller (one callable, stored inline when small).
+  void setCanceller(Canceller fn, ValueBox storage) {
+    canceller_ = fn;
+    cancellerFn_ = std::move(storage);
+  }
+
+  // ---- firing
+  /// Starts the chain with a value already stored by the typed view (checks AlreadyCalled).
+  /// Returns false (and stores nothing) when the call must be swallowed after a cancel.
+  bool prepareCallback(const void* tag);
+  /// The value slot, for the typed view to fill between prepareCallback and runCallbacks.
+  ValueBox& valueSlot() noexcept { return value_; }
+  /// Marks a value result stored and runs the chain.
+  void fireValue();
+  /// Fires the chain with a failure (checks AlreadyCalled, honours the swallow-one rule).
+  void fireFailure(Failure f);
+  /// pause(): counted.
+  void pause() noexcept { ++paused_; }
+  /// unpause(): counted; runs the chain when the count reaches zero and a result is present.
+  void unpause();
+  /// cancel(), with Twisted's rules.
+  void cancel();
+
+  // ---- inspection
+  /// True once callback/errback was called (including "waiting on another Deferred").
+  bool called() const noexcept { return called_; }
+  /// Pause count.
+  unsigned pausedCount() const noexcept { return paused_; }
+/// What the result slot holds.
+  SlotKind kind() const noexcept { return kind_; }
+  /// The failure, when kind() is kFailure.
+  Failure& failure() noexcept { return *failure_; }
+  /// True when the Deferred has a final result that a new step would see at once.
+  bool hasFinalResult() const noexcept {
+    return called_ && paused_ == 0 && !running_ &&
+           (kind_ == SlotKind::kValue || kind_ == SlotKind::kFailure) && steps_.empty();
+  }
+  /// Takes the final result away (value into `out` or the failure), leaving Unit behind and
+  /// turning the chain's type into void, as Twisted sets a consumed Deferred's result to None.
+  /// Returns the failure if there was one.
+  std::optional<Failure> consumeResult(ValueBox& out);
+
+  // ---- used by typed steps while running
+  /// Marks the slot as holding the value a step emplaced into valueSlot().
+  void setValueKind() noexcept {
+    failure_.reset();
+    kind_ = SlotKind::kValue;
+  }
+  /// Stores a failure result.
+  void setFailure(Failure f) {
+    value_.reset();
+    failure_.emplace(std::move(f));
+    kind_ = SlotKind::kFailure;
+  }
+  /// Stores "a step returned this Deferred".
+  void setReturned(StateRef other) {
+    value_.reset();
+    returned_ = std::move(other);
+    kind_ = SlotKind::kReturned;
+  }
+
+  // ---- coroutine support
+  /// Marks this Deferred as a coroutine's: cancel() cancels what it awaits instead of failing it.
+  void setCoroutine() noexcept { coroutine_ = true; }
+  /// Records the Deferred the coroutine is suspended on (null when running).
+  void setAwaiting(DeferredState* s) noexcept { awaiting_ = WeakStateRef(s); }
+
+ private:
+  explicit DeferredState(const void* tag) noexcept : inputType_(tag), currentType_(tag) {}
+  ~DeferredState() = default;
+  void dispose() noexcept;
+  void runCallbacks();
+  bool takeReturned();
+  void passResultTo(DeferredState& waiter);
+
+  std::uint32_t strong_ = 1;
+  std::uint32_t weak_ = 0;
+  unsigned paused_ = 0;
+  SlotKind kind_ = SlotKind::kEmpty;
+  bool called_ = false;
+  bool running_ = false;
+  bool suppressAlreadyCalled_ = false;
+  bool coroutine_ = false;
+  const void* inputType_;
+  const void* currentType_;
+
+  ValueBox value_;
+  std::optional<Failure> failure_;
+  StateRef returned_;
+  WeakStateRef chainedTo_;
+  WeakStateRef awaiting_;
+
+  StepQueue steps_;
+
+  Canceller canceller_ = nullptr;
+  ValueBox cancellerFn_;
+};
+
+inline StateRef::StateRef(DeferredState* s) noexcept : p_(s) {
+  if (p_) p_->retain();
+}
+inline StateRef::~StateRef() {
+  if (p_) p_->release();
+}
+inline WeakStateRef::WeakStateRef(DeferredState* s) noexcept : p_(s) {
+  if (p_) p_->retainWeak();
+}
+inline WeakStateRef::~WeakStateRef() {
+  if (p_) p_->releaseWeak();
+}
+inline StateRef WeakStateRef::lock() const noexcept {
+  return (p_ && !p_->expired()) ? StateRef(p_) : StateRef();
+}
+
+}  // namespace coil::detail
