@@ -62,29 +62,29 @@ class LogicError : public std::logic_error {
 }  // namespace coil
 
 /// Declares `Name : Base` with Twisted's doc string `Doc`; constructible from (detail, code).
-#define COIL_DEFINE_ERROR(Name, Base, Doc)                                                    \
-  class Name : public Base {                                                                  \
-   public:                                                                                    \
-    /** Builds the error; `detail` and `ec` are appended to the doc string. */                \
-    explicit Name(std::string detail = {}, std::error_code ec = {})                           \
-        : Base(Doc, std::move(detail), ec) {}                                                 \
-                                                                                              \
-   protected:                                                                                 \
-    /** For subclasses. */                                                                    \
-    Name(std::string_view doc, std::string detail, std::error_code ec)                        \
-        : Base(doc, std::move(detail), ec) {}                                                 \
+#define COIL_DEFINE_ERROR(Name, Base, Doc)                                     \
+  class Name : public Base {                                                   \
+   public:                                                                     \
+    /** Builds the error; `detail` and `ec` are appended to the doc string. */ \
+    explicit Name(std::string detail = {}, std::error_code ec = {})            \
+        : Base(Doc, std::move(detail), ec) {}                                  \
+                                                                               \
+   protected:                                                                  \
+    /** For subclasses. */                                                     \
+    Name(std::string_view doc, std::string detail, std::error_code ec)         \
+        : Base(doc, std::move(detail), ec) {}                                  \
   }
 
 /// Declares a logic error `Name : Base` with doc string `Doc`.
-#define COIL_DEFINE_LOGIC_ERROR(Name, Base, Doc)                                              \
-  class Name : public Base {                                                                  \
-   public:                                                                                    \
-    /** Builds the error; `detail` is appended to the doc string. */                          \
-    explicit Name(std::string detail = {}) : Base(Doc, std::move(detail)) {}                  \
-                                                                                              \
-   protected:                                                                                 \
-    /** For subclasses. */                                                                    \
-    Name(std::string_view doc, std::string detail) : Base(doc, std::move(detail)) {}          \
+#define COIL_DEFINE_LOGIC_ERROR(Name, Base, Doc)                                     \
+  class Name : public Base {                                                         \
+   public:                                                                           \
+    /** Builds the error; `detail` is appended to the doc string. */                 \
+    explicit Name(std::string detail = {}) : Base(Doc, std::move(detail)) {}         \
+                                                                                     \
+   protected:                                                                        \
+    /** For subclasses. */                                                           \
+    Name(std::string_view doc, std::string detail) : Base(doc, std::move(detail)) {} \
   }
 
 namespace coil {
@@ -110,7 +110,8 @@ class TimeoutError : public Error {
  public:
   /// Builds the error (code: timed_out).
   explicit TimeoutError(std::string detail = {})
-      : Error("Deferred timed out", std::move(detail), std::make_error_code(std::errc::timed_out)) {}
+      : Error("Deferred timed out", std::move(detail), std::make_error_code(std::errc::timed_out)) {
+  }
 };
 
 /// The first failure among a DeferredList's inputs, with its index (gatherResults' failures).
@@ -118,9 +119,8 @@ class FirstError : public Error {
  public:
   /// Wraps `subFailure`, which came from input number `index`.
   FirstError(Failure subFailure, std::size_t index)
-      : Error("FirstError", "[Failure instance: " + subFailure.describe() + "], " +
-                                std::to_string(index),
-              {}),
+      : Error("FirstError",
+              "[Failure instance: " + subFailure.describe() + "], " + std::to_string(index), {}),
         subFailure(std::move(subFailure)),
         index(index) {}
   /// The failure of the input.
@@ -218,8 +218,8 @@ class ProcessDone : public ConnectionDone {
  public:
   /// status is the raw wait status (0).
   explicit ProcessDone(int status = 0)
-      : ConnectionDone("A process has ended without apparent errors", "process finished with exit code 0",
-                       {}),
+      : ConnectionDone("A process has ended without apparent errors",
+                       "process finished with exit code 0", {}),
         exitCode(0),
         status(status) {}
   /// Always 0.
@@ -234,7 +234,8 @@ COIL_DEFINE_ERROR(MessageLengthError, Error, "Message is too long to send");
 COIL_DEFINE_ERROR(MulticastJoinError, Error, "An attempt to join a multicast group failed");
 COIL_DEFINE_ERROR(AlreadyListened, Error, "This endpoint can only listen once");
 COIL_DEFINE_ERROR(ProcessExitedAlready, Error, "The process has already exited");
-COIL_DEFINE_ERROR(UnsupportedAddressFamily, Error, "An attempt was made to use an unsupported address family");
+COIL_DEFINE_ERROR(UnsupportedAddressFamily, Error,
+                  "An attempt was made to use an unsupported address family");
 
 COIL_DEFINE_LOGIC_ERROR(AlreadyCalled, LogicError, "Tried to cancel an already-called event");
 COIL_DEFINE_LOGIC_ERROR(AlreadyCancelled, LogicError, "Tried to cancel an already-cancelled event");
@@ -243,7 +244,8 @@ COIL_DEFINE_LOGIC_ERROR(NotConnectingError, LogicError,
 COIL_DEFINE_LOGIC_ERROR(NotListeningError, LogicError,
                         "The Port was not listening when it was asked to stop listening");
 COIL_DEFINE_LOGIC_ERROR(ReactorNotRunning, LogicError, "Can't stop reactor that isn't running");
-COIL_DEFINE_LOGIC_ERROR(ReactorNotRestartable, LogicError, "Can't restart a reactor that was stopped");
+COIL_DEFINE_LOGIC_ERROR(ReactorNotRestartable, LogicError,
+                        "Can't restart a reactor that was stopped");
 COIL_DEFINE_LOGIC_ERROR(ReactorAlreadyRunning, LogicError, "Reactor is already running");
 
 }  // namespace error
@@ -253,17 +255,25 @@ COIL_DEFINE_LOGIC_ERROR(ReactorAlreadyRunning, LogicError, "Reactor is already r
 namespace task {
 
 /// The Cooperator was stopped; its tasks fail with this.
-COIL_DEFINE_ERROR(SchedulerStopped, Error, "The operation could not complete because the scheduler was stopped");
+COIL_DEFINE_ERROR(SchedulerStopped, Error,
+                  "The operation could not complete because the scheduler was stopped");
 /// Base of the errors about a CooperativeTask that has finished.
-COIL_DEFINE_ERROR(TaskFinished, Error, "The operation could not complete because the task was already completed, stopped, encountered an error or otherwise permanently stopped running");
+COIL_DEFINE_ERROR(TaskFinished, Error,
+                  "The operation could not complete because the task was already completed, "
+                  "stopped, encountered an error or otherwise permanently stopped running");
 /// The task's iterator was exhausted.
-COIL_DEFINE_ERROR(TaskDone, TaskFinished, "The operation could not complete because the task was already completed");
+COIL_DEFINE_ERROR(TaskDone, TaskFinished,
+                  "The operation could not complete because the task was already completed");
 /// The task was stopped.
-COIL_DEFINE_ERROR(TaskStopped, TaskFinished, "The operation could not complete because the task was stopped");
+COIL_DEFINE_ERROR(TaskStopped, TaskFinished,
+                  "The operation could not complete because the task was stopped");
 /// The task's iterator failed.
-COIL_DEFINE_ERROR(TaskFailed, TaskFinished, "The operation could not complete because the task died with an unhandled error");
+COIL_DEFINE_ERROR(TaskFailed, TaskFinished,
+                  "The operation could not complete because the task died with an unhandled error");
 /// resume() on a task that was not paused.
-COIL_DEFINE_LOGIC_ERROR(NotPaused, LogicError, "This exception is raised when a task is resumed which was not previously paused");
+COIL_DEFINE_LOGIC_ERROR(
+    NotPaused, LogicError,
+    "This exception is raised when a task is resumed which was not previously paused");
 
 }  // namespace task
 

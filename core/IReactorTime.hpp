@@ -28,9 +28,9 @@ class IReactorTime {
   /// callLater() with arguments bound (copied) now.
   template <class F, class A0, class... A>
   DelayedCallPtr callLater(double delay, F&& f, A0&& a0, A&&... args) {
-    return callLater(delay, std::function<void()>(std::bind(std::forward<F>(f),
-                                                            std::forward<A0>(a0),
-                                                            std::forward<A>(args)...)));
+    return callLater(
+        delay, std::function<void()>(
+                   std::bind(std::forward<F>(f), std::forward<A0>(a0), std::forward<A>(args)...)));
   }
 };
 

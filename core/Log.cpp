@@ -59,7 +59,9 @@ std::string_view levelName(Level level) noexcept {
   return "?";
 }
 
-std::ostream& operator<<(std::ostream& out, Level level) { return out << levelName(level); }
+std::ostream& operator<<(std::ostream& out, Level level) {
+  return out << levelName(level);
+}
 
 std::size_t addObserver(Observer observer) {
   Registry& r = registry();
@@ -75,9 +77,13 @@ void removeObserver(std::size_t id) {
   std::erase_if(r.observers, [id](const auto& entry) { return entry.first == id; });
 }
 
-void setStderr(bool enabled) { registry().toStderr = enabled; }
+void setStderr(bool enabled) {
+  registry().toStderr = enabled;
+}
 
-void setMinimumLevel(Level level) { registry().minimum = static_cast<int>(level); }
+void setMinimumLevel(Level level) {
+  registry().minimum = static_cast<int>(level);
+}
 
 void emit(Level level, std::string_view system, std::string_view message, const Failure* failure) {
   Registry& r = registry();

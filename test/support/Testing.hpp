@@ -14,7 +14,8 @@
 #endif
 
 /// A Boost.Test case with coil's per-case timeout.
-#define COIL_TEST_CASE(name) BOOST_AUTO_TEST_CASE(name, *boost::unit_test::timeout(COIL_TEST_TIMEOUT))
+#define COIL_TEST_CASE(name) \
+  BOOST_AUTO_TEST_CASE(name, *boost::unit_test::timeout(COIL_TEST_TIMEOUT))
 
 namespace coil::test {
 
