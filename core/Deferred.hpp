@@ -74,8 +74,7 @@ decltype(auto) callWithValue(F& f, ValueBox& box) {
 
 /// What callback F returns on a Deferred<T>.
 template <class T, class F>
-using CallbackResultT =
-    decltype(callWithValue<T>(std::declval<F&>(), std::declval<ValueBox&>()));
+using CallbackResultT = decltype(callWithValue<T>(std::declval<F&>(), std::declval<ValueBox&>()));
 
 /// Stores a step's return value as the chain's new result.
 template <class R>
@@ -109,7 +108,8 @@ struct CallbackStep {
     try {
       if (st.kind() == SlotKind::kValue) {
         if constexpr (!std::is_same_v<Cb, Pass>) {
-          deliverFrom(st, [&]() -> decltype(auto) { return callWithValue<T>(self.cb, st.valueSlot()); });
+          deliverFrom(
+              st, [&]() -> decltype(auto) { return callWithValue<T>(self.cb, st.valueSlot()); });
         }
       } else if constexpr (!std::is_same_v<Eb, Pass>) {
         Failure f = std::move(st.failure());
@@ -184,8 +184,7 @@ class Deferred {
 
   /// A new Deferred whose cancel() calls `canceller(*this)` first (Twisted's canceller).
   template <class C>
-    requires std::is_invocable_v<C&, Deferred<T>&>
-  explicit Deferred(C canceller) : Deferred() {
+  requires(std::is_invocable_v<C&, Deferred<T>&>) explicit Deferred(C canceller) : Deferred() {
     detail::ValueBox box;
     box.emplace<C>(std::move(canceller));
     s_->setCanceller(&cancelThunk<C>, std::move(box));
@@ -226,9 +225,8 @@ class Deferred {
 
   /// Fires the chain with a value. Throws AlreadyCalledError if already fired (except the one
   /// call swallowed after a canceller-less cancel()).
-  void callback(std::conditional_t<std::is_void_v<T>, detail::Unit, T> value)
-    requires(!std::is_void_v<T>)
-  {
+  void callback(std::conditional_t<std::is_void_v<T>, detail::Unit, T> value) requires(
+      !std::is_void_v<T>) {
     if (s_->prepareCallback(detail::typeTag<T>())) {
       s_->valueSlot().template emplace<T>(std::move(value));
       s_->fireValue();
@@ -236,9 +234,7 @@ class Deferred {
   }
 
   /// Fires a Deferred<void>.
-  void callback()
-    requires std::is_void_v<T>
-  {
+  void callback() requires std::is_void_v<T> {
     if (s_->prepareCallback(detail::typeTag<T>())) {
       s_->valueSlot().template emplace<detail::Unit>();
       s_->fireValue();
@@ -250,8 +246,7 @@ class Deferred {
 
   /// Fires the chain with an exception object (`d.errback(ConnectionDone())`).
   template <class E>
-    requires(!std::is_same_v<std::decay_t<E>, Failure>)
-  void errback(E&& e) {
+  requires(!std::is_same_v<std::decay_t<E>, Failure>) void errback(E&& e) {
     errback(Failure(std::forward<E>(e)));
   }
 
@@ -295,8 +290,8 @@ class Deferred {
              if (*timedOut) {
                if (convert) return convert(std::move(r), timeout);
                if (!r.ok() && r.failure().template check<CancelledError>()) {
-                 return Result<T>(Failure(
-                     TimeoutError("Deferred timed out after " + formatSeconds(timeout))));
+                 return Result<T>(
+                     Failure(TimeoutError("Deferred timed out after " + formatSeconds(timeout))));
                }
              }
              return r;
@@ -392,8 +387,7 @@ Deferred<T> fail(Failure f) {
 
 /// An already-failed Deferred<T>, from an exception object.
 template <class T = void, class E>
-  requires(!std::is_same_v<std::decay_t<E>, Failure>)
-Deferred<T> fail(E&& e) {
+requires(!std::is_same_v<std::decay_t<E>, Failure>) Deferred<T> fail(E&& e) {
   return fail<T>(Failure(std::forward<E>(e)));
 }
 
@@ -431,7 +425,13 @@ template <class R>
 void deliver(DeferredState& st, R&& r) {
   using D = std::remove_cvref_t<R>;
   if constexpr (IsDeferred<D>::value) {
-    st.setReturned(DeferredAccess::state(r));
+    // The returned view must be current: its chain's value is what this chain continues with, so
+    // a stale view (callbacks were added through it since) would hand over a value of another
+    // type. Throwing here fails the step, like any callback that throws.
+    const StateRef& inner = DeferredAccess::state(r);
+    if (!inner) throw DeferredTypeError("a callback returned a moved-from Deferred");
+    inner->checkCurrentType(typeTag<typename D::value_type>());
+    st.setReturned(inner);
   } else if constexpr (IsResult<D>::value) {
     if (!r.ok()) {
       st.setFailure(r.failure());
@@ -467,6 +467,14 @@ struct PromiseBase {
   /// An escaping exception fails the Deferred.
   void unhandled_exception() noexcept;
 
+  PromiseBase() = default;
+  PromiseBase(const PromiseBase&) = delete;
+  PromiseBase& operator=(const PromiseBase&) = delete;
+  /// A frame destroyed while suspended (its awaited Deferred was freed unfired) stops waiting.
+  ~PromiseBase() {
+    if (state) state->endAwait();
+  }
+
  protected:
   /// Creates the state for a new coroutine.
   void init(const void* tag) {
@@ -485,8 +493,7 @@ struct Promise : PromiseBase {
   }
   /// co_return value.
   template <class V = T>
-    requires std::is_convertible_v<V&&, T>
-  void return_value(V&& value) {
+  requires(std::is_convertible_v<V&&, T>) void return_value(V&& value) {
     if (state->called()) return;  // cancelled from inside while not awaiting: already failed
     if (state->prepareCallback(typeTag<T>())) {
       state->valueSlot().emplace<T>(std::forward<V>(value));
@@ -541,7 +548,7 @@ class Awaiter {
   bool await_suspend(std::coroutine_handle<P> h) {
     if constexpr (requires { P::kCoilPromise; }) {
       owner_ = h.promise().state.get();
-      owner_->setAwaiting(s_.get());
+      owner_->beginAwait(s_.get());
     }
     StateRef target = std::move(s_);
     target->setCurrentType(typeTag<void>());
@@ -556,7 +563,7 @@ class Awaiter {
 
   /// d's value, or d's failure thrown.
   U await_resume() {
-    if (owner_) owner_->setAwaiting(nullptr);
+    if (owner_) owner_->endAwait();
     if (failure_) failure_->raise();
     if constexpr (!std::is_void_v<U>) return value_.take<U>();
   }

@@ -1,5 +1,5 @@
 // Failure: message and type-name extraction from an exception_ptr.
-// Tests: test/core/FailureTest.cpp
+// Tests: test/core/base/FailureTest.cpp
 #include <coil/core/Failure.hpp>
 
 #include <cstdlib>

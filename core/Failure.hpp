@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 
 namespace coil {
@@ -15,7 +16,8 @@ namespace coil {
 class NoCurrentExceptionError : public std::logic_error {
  public:
   /// Builds the error with its fixed message.
-  NoCurrentExceptionError() : std::logic_error("Failure::current() called with no exception in flight") {}
+  NoCurrentExceptionError()
+      : std::logic_error("Failure::current() called with no exception in flight") {}
 };
 
 /// A copyable value over std::exception_ptr: the error half of a Deferred's result.
@@ -28,11 +30,13 @@ class Failure {
     if (!ptr_) throw NoCurrentExceptionError();
   }
 
-  /// Wraps an exception object by value (`Failure(CancelledError())`).
+  /// Wraps an exception object by value (`Failure(CancelledError())`). Given a base-class
+  /// reference to the exception being handled (`catch (const std::exception& e) { fail(e); }`),
+  /// it keeps that exception, with its dynamic type, instead of copying a sliced base.
   template <class E>
-    requires(!std::is_same_v<std::decay_t<E>, Failure> &&
-             !std::is_same_v<std::decay_t<E>, std::exception_ptr>)
-  explicit Failure(E&& e) : ptr_(std::make_exception_ptr(std::forward<E>(e))) {}
+  requires(!std::is_same_v<std::decay_t<E>, Failure> &&
+           !std::is_same_v<std::decay_t<E>, std::exception_ptr>) explicit Failure(E&& e)
+      : ptr_(capture(std::forward<E>(e))) {}
 
   /// The exception being handled now; throws NoCurrentExceptionError outside a catch block.
   static Failure current() { return Failure(std::current_exception()); }
@@ -40,10 +44,14 @@ class Failure {
   /// Index of the first of E... that the exception is (or derives from), in argument order.
   template <class... E>
   std::optional<std::size_t> check() const {
-    try {
-      std::rethrow_exception(ptr_);
-    } catch (...) {
-      return matchCurrent<E...>(0);
+    if constexpr (sizeof...(E) == 0) {
+      return std::nullopt;
+    } else {
+      try {
+        std::rethrow_exception(ptr_);
+      } catch (...) {
+        return matchCurrent<E...>(0);
+      }
     }
   }
 
@@ -83,10 +91,7 @@ class Failure {
   }
 
  private:
-  template <class... E>
-  static std::optional<std::size_t> matchCurrent(std::size_t) {
-    return std::nullopt;
-  }
+  // Called inside a handler: rethrows the exception being handled and tries E0, then E....
   template <class E0, class... E>
   static std::optional<std::size_t> matchCurrent(std::size_t index) {
     try {
@@ -94,8 +99,30 @@ class Failure {
     } catch (const E0&) {
       return index;
     } catch (...) {
-      return matchCurrent<E...>(index + 1);
+      if constexpr (sizeof...(E) == 0) {
+        return std::nullopt;
+      } else {
+        return matchCurrent<E...>(index + 1);
+      }
     }
+  }
+
+  template <class E>
+  static std::exception_ptr capture(E&& e) {
+    using D = std::decay_t<E>;
+    if constexpr (std::is_polymorphic_v<D>) {
+      if (typeid(e) != typeid(D)) {  // copying would slice a more-derived object
+        if (std::exception_ptr handled = std::current_exception()) {
+          try {
+            std::rethrow_exception(handled);
+          } catch (const D& h) {
+            if (&h == &e) return handled;
+          } catch (...) {
+          }
+        }
+      }
+    }
+    return std::make_exception_ptr(std::forward<E>(e));
   }
 
   std::exception_ptr ptr_;

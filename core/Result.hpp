@@ -31,6 +31,11 @@ class Result {
     if (!ok()) failure().raise();
     return std::get<0>(v_);
   }
+  /// The value; raises the failure if there is none.
+  const T& value() const& {
+    if (!ok()) failure().raise();
+    return std::get<0>(v_);
+  }
   /// The value, moved out; raises the failure if there is none.
   T&& value() && {
     if (!ok()) failure().raise();

@@ -40,12 +40,39 @@ class ChainStack {
   std::size_t size_ = 0;
 };
 
+// Disposal runs user destructors (captured state, coroutine frames), which may release the last
+// reference to further Deferreds: a chain of 100,000 Deferreds each waiting on the next would
+// recurse once per link. So a disposal that starts while another is running on this thread is
+// queued (intrusively, no allocation) and run by the outermost one, iteratively.
+thread_local bool tDisposing = false;
+thread_local DeferredState* tPendingDisposals = nullptr;
+
 }  // namespace
 
-DeferredState* DeferredState::create(const void* tag) { return new DeferredState(tag); }
+DeferredState* DeferredState::create(const void* tag) {
+  return new DeferredState(tag);
+}
 
 void DeferredState::dispose() noexcept {
-  ++weak_;  // keep the memory while user destructors run
+  ++weak_;  // keep the memory while user destructors run; released below
+  if (tDisposing) {
+    nextDisposal_ = tPendingDisposals;
+    tPendingDisposals = this;
+    return;
+  }
+  tDisposing = true;
+  DeferredState* s = this;
+  while (s != nullptr) {
+    s->destroyContents();
+    DeferredState* done = s;
+    s = tPendingDisposals;
+    if (s != nullptr) tPendingDisposals = s->nextDisposal_;
+    done->releaseWeak();
+  }
+  tDisposing = false;
+}
+
+void DeferredState::destroyContents() noexcept {
   if (kind_ == SlotKind::kFailure && failure_) {
     log::failure("Unhandled error in Deferred:", *failure_, "coil.deferred");
   }
@@ -53,10 +80,51 @@ void DeferredState::dispose() noexcept {
   value_.reset();
   failure_.reset();
   returned_ = StateRef();
+  chainHold_ = StateRef();
+  awaitHold_ = StateRef();
   chainedTo_.reset();
   awaiting_.reset();
-  cancellerFn_.reset();
-  releaseWeak();
+  releaseCanceller();
+}
+
+void DeferredState::holdWaitTargets() noexcept {
+  if (kind_ == SlotKind::kWaiting && !chainHold_) chainHold_ = chainedTo_.lock();
+  if (suspendedOnAwait_ && !awaitHold_) awaitHold_ = awaiting_.lock();
+}
+
+void DeferredState::dropWaitHolds() noexcept {
+  // Releasing a target may free it, the back references with it, and then this Deferred: touch
+  // no member after the locals go.
+  StateRef chain = std::move(chainHold_);
+  StateRef await = std::move(awaitHold_);
+}
+
+void DeferredState::endChainWait() noexcept {
+  --backRefs_;
+  chainedTo_.reset();
+  StateRef hold = std::move(chainHold_);
+}
+
+void DeferredState::beginAwait(DeferredState* awaited) noexcept {
+  awaiting_ = WeakStateRef(awaited);
+  suspendedOnAwait_ = true;
+  ++backRefs_;
+  if (strong_ > backRefs_) awaitHold_ = StateRef(awaited);
+}
+
+void DeferredState::endAwait() noexcept {
+  if (!suspendedOnAwait_) return;
+  suspendedOnAwait_ = false;
+  --backRefs_;
+  awaiting_.reset();
+  StateRef hold = std::move(awaitHold_);
+}
+
+void DeferredState::releaseCanceller() noexcept {
+  // Twisted drops the canceller once the Deferred is called, which breaks the common cycle of a
+  // canceller that captures its own Deferred. Moved out first: its destructor may run user code.
+  canceller_ = nullptr;
+  ValueBox dead = std::move(cancellerFn_);
 }
 
 void DeferredState::checkCurrentType(const void* tag) const {
@@ -89,6 +157,7 @@ bool DeferredState::prepareCallback(const void* tag) {
 void DeferredState::fireValue() {
   called_ = true;
   kind_ = SlotKind::kValue;
+  releaseCanceller();
   runCallbacks();
 }
 
@@ -102,6 +171,7 @@ void DeferredState::fireFailure(Failure f) {
   }
   called_ = true;
   setFailure(std::move(f));
+  releaseCanceller();
   runCallbacks();
 }
 
@@ -122,7 +192,11 @@ void DeferredState::cancel() {
       }
     }
     if (canceller_) {
-      canceller_(cancellerFn_, *this);
+      // Taken out before the call: the canceller usually fires this Deferred, which releases
+      // the canceller, and it must not be destroyed while it runs.
+      Canceller fn = std::exchange(canceller_, nullptr);
+      ValueBox storage = std::move(cancellerFn_);
+      fn(storage, *this);
     } else {
       suppressAlreadyCalled_ = true;
     }
@@ -172,13 +246,14 @@ bool DeferredState::takeReturned() {
     inner->currentType_ = typeTag<void>();
     return true;
   }
-  kind_ = SlotKind::kWaiting;
-  ++paused_;
-  chainedTo_ = WeakStateRef(inner.get());
-  inner->currentType_ = typeTag<void>();
   Step continuation;
   continuation.fn.emplace<StateRef>(this);
   inner->steps_.push(std::move(continuation));
+  inner->currentType_ = typeTag<void>();
+  kind_ = SlotKind::kWaiting;  // a pause of its own, ended only by the continuation
+  chainedTo_ = WeakStateRef(inner.get());
+  ++backRefs_;  // the continuation
+  if (strong_ > backRefs_) chainHold_ = std::move(inner);
   return false;
 }
 
@@ -188,19 +263,18 @@ void DeferredState::runCallbacks() {
   chain.push(StateRef(this));
   while (!chain.empty()) {
     DeferredState& current = chain.back();
-    if (current.paused_ != 0 || current.running_) {
+    if (current.paused_ != 0 || current.kind_ == SlotKind::kWaiting || current.running_) {
       chain.pop();
       continue;
     }
     bool finished = true;
-    current.chainedTo_.reset();
     while (!current.steps_.empty()) {
       Step step = current.steps_.pop();
       if (step.invoke == nullptr) {
         // A Deferred waits on this one: hand it our result and run it next.
         StateRef waiter = step.fn.take<StateRef>();
-        current.passResultTo(*waiter);
-        --waiter->paused_;
+        current.passResultTo(*waiter);  // ends the waiter's kWaiting
+        waiter->endChainWait();
         chain.push(std::move(waiter));
         finished = false;
         break;

@@ -164,11 +164,27 @@ class DeferredState {
   DeferredState& operator=(const DeferredState&) = delete;
 
   // ---- reference counting
+  //
+  // While this Deferred waits on another one X (a callback returned X, or its coroutine is
+  // suspended on X), X holds `backRefs_` strong references back to it (the continuation, or the
+  // coroutine frame). As long as anything *else* refers to this Deferred, it holds X strongly too
+  // (chainHold_ / awaitHold_), so that cancel() can reach X even when nobody else keeps X
+  // (Twisted's `current.result = B` / inlineCallbacks' `waitingOn`). When only X's back references
+  // remain, the hold is dropped: nobody can cancel this Deferred any more, so X lives only as long
+  // as its producer keeps it, and a forgotten X frees the whole waiting chain instead of leaking a
+  // cycle.
+
   /// +1 strong.
-  void retain() noexcept { ++strong_; }
+  void retain() noexcept {
+    if (++strong_ == backRefs_ + 1 && backRefs_ != 0) holdWaitTargets();
+  }
   /// -1 strong; disposes at zero.
   void release() noexcept {
-    if (--strong_ == 0) dispose();
+    if (--strong_ == 0) {
+      dispose();
+    } else if (strong_ == backRefs_) {
+      dropWaitHolds();
+    }
   }
   /// +1 weak.
   void retainWeak() noexcept { ++weak_; }
@@ -205,6 +221,8 @@ class DeferredState {
   /// pause(): counted.
   void pause() noexcept { ++paused_; }
   /// unpause(): counted; runs the chain when the count reaches zero and a result is present.
+  /// Never releases the wait on an inner Deferred (that pause is not counted here), and an
+  /// unpause() without a matching pause() does nothing.
   void unpause();
   /// cancel(), with Twisted's rules.
   void cancel();
@@ -212,14 +230,17 @@ class DeferredState {
   // ---- inspection
   /// True once callback/errback was called (including "waiting on another Deferred").
   bool called() const noexcept { return called_; }
-  /// Pause count.
-  unsigned pausedCount() const noexcept { return paused_; }
-/// What the result slot holds.
+  /// Pause count: pause() calls not yet undone, plus one while waiting on another Deferred.
+  unsigned pausedCount() const noexcept {
+    return paused_ + (kind_ == SlotKind::kWaiting ? 1u : 0u);
+  }
+  /// What the result slot holds.
   SlotKind kind() const noexcept { return kind_; }
   /// The failure, when kind() is kFailure.
   Failure& failure() noexcept { return *failure_; }
   /// True when the Deferred has a final result that a new step would see at once.
   bool hasFinalResult() const noexcept {
+    // kWaiting is excluded by the kind test: waiting on another Deferred is a pause of its own.
     return called_ && paused_ == 0 && !running_ &&
            (kind_ == SlotKind::kValue || kind_ == SlotKind::kFailure) && steps_.empty();
   }
@@ -250,38 +271,52 @@ class DeferredState {
   // ---- coroutine support
   /// Marks this Deferred as a coroutine's: cancel() cancels what it awaits instead of failing it.
   void setCoroutine() noexcept { coroutine_ = true; }
-  /// Records the Deferred the coroutine is suspended on (null when running).
-  void setAwaiting(DeferredState* s) noexcept { awaiting_ = WeakStateRef(s); }
+  /// The coroutine is about to suspend on `awaited`, whose resuming step owns the frame (which
+  /// holds one reference to this Deferred).
+  void beginAwait(DeferredState* awaited) noexcept;
+  /// The coroutine no longer waits (it was resumed, or its frame is being destroyed).
+  void endAwait() noexcept;
 
  private:
   explicit DeferredState(const void* tag) noexcept : inputType_(tag), currentType_(tag) {}
   ~DeferredState() = default;
   void dispose() noexcept;
+  void destroyContents() noexcept;
+  void releaseCanceller() noexcept;
+  void holdWaitTargets() noexcept;
+  void dropWaitHolds() noexcept;
+  void endChainWait() noexcept;
   void runCallbacks();
   bool takeReturned();
   void passResultTo(DeferredState& waiter);
 
   std::uint32_t strong_ = 1;
   std::uint32_t weak_ = 0;
-  unsigned paused_ = 0;
+  unsigned paused_ = 0;  // pause() calls only; waiting on another Deferred is kind_ == kWaiting
   SlotKind kind_ = SlotKind::kEmpty;
   bool called_ = false;
   bool running_ = false;
   bool suppressAlreadyCalled_ = false;
   bool coroutine_ = false;
+  bool suspendedOnAwait_ = false;
+  std::uint32_t backRefs_ = 0;  // strong references held back to this by what it waits on
   const void* inputType_;
   const void* currentType_;
 
   ValueBox value_;
   std::optional<Failure> failure_;
   StateRef returned_;
-  WeakStateRef chainedTo_;
-  WeakStateRef awaiting_;
+  WeakStateRef chainedTo_;  // the Deferred this one waits on (kWaiting)
+  WeakStateRef awaiting_;   // the Deferred this coroutine is suspended on
+  StateRef chainHold_;      // chainedTo_, held while others refer to this Deferred
+  StateRef awaitHold_;      // awaiting_, held while others refer to this Deferred
 
   StepQueue steps_;
 
   Canceller canceller_ = nullptr;
   ValueBox cancellerFn_;
+
+  DeferredState* nextDisposal_ = nullptr;  // link in this thread's list of pending disposals
 };
 
 inline StateRef::StateRef(DeferredState* s) noexcept : p_(s) {
