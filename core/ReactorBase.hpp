@@ -76,6 +76,10 @@ class ReactorBase : public IReactorCore,
   std::optional<double> timeout();
   /// Removes every user descriptor and calls connectionLost(ConnectionLost) on each.
   void disconnectAll();
+  /// Stops and joins the thread pool now, if one was made (a during-shutdown trigger does it
+  /// too). Backends call it first in their destructor, so that no pool thread calls wakeUp() on
+  /// a half-destroyed reactor. Idempotent. Thread: reactor.
+  void stopThreadPool();
 
  private:
   struct Impl;
