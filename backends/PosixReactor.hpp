@@ -1,0 +1,149 @@
+#pragma once
+/// @file PosixReactor: the readiness reactor — ReactorBase over a Multiplexer, with the I/O
+/// dispatch policy, the waker and signal handling written once for every multiplexer
+/// (Twisted's posixbase.PosixReactorBase and _PollLikeMixin).
+
+#include <coil/core/Multiplexer.hpp>
+#include <coil/core/ReactorBase.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace coil {
+
+namespace detail {
+class Waker;
+class SignalPipe;
+}  // namespace detail
+
+/// A reactor whose I/O comes from a Multiplexer (select, poll, epoll, …).
+///
+/// - Interest changes are batched in a change list and applied just before the next wait, so a
+///   remove and re-add of the same descriptor within one iteration costs no system call. The
+///   first registration of a descriptor is applied at once, so a refusal is thrown from
+///   addReader()/addWriter().
+/// - Descriptors the multiplexer refuses with EPERM (regular files on epoll) are kept in an
+///   "always ready" set, dispatched every iteration with a zero wait timeout.
+/// - Dispatch pins the descriptor, applies Twisted's hang-up/error policy and turns a returned
+///   Failure or an escaping exception into removal plus connectionLost(reason).
+///
+/// Thread: reactor, except wakeUp() (any thread, async-signal-safe).
+class PosixReactor : public ReactorBase {
+ public:
+  /// A reactor over `multiplexer` (not null). Creates and registers the waker; throws
+  /// std::system_error if that fails. Thread: any (the reactor thread is the one that runs it).
+  explicit PosixReactor(std::unique_ptr<Multiplexer> multiplexer);
+  /// Drops every registered descriptor without calling connectionLost, closes the waker and
+  /// the signal pipe; installed signal handlers fall back to the default action. Thread: reactor.
+  ~PosixReactor() override;
+
+  // ---- IReactorFDSet (Thread: reactor)
+  /// Watches `reader` for reading. Throws std::invalid_argument when it has no descriptor or
+  /// another live object already reads that descriptor, std::system_error when the backend
+  /// refuses a new descriptor (select: fd >= FD_SETSIZE). Thread: reactor.
+  void addReader(FileDescriptorPtr reader) override;
+  /// Watches `writer` for writing; errors as addReader(). Thread: reactor.
+  void addWriter(FileDescriptorPtr writer) override;
+  /// Stops reading `reader` (also when its fileno() is already -1); unknown is a no-op.
+  /// Thread: reactor.
+  void removeReader(IFileDescriptor* reader) override;
+  /// Stops writing `writer`; unknown is a no-op. Thread: reactor.
+  void removeWriter(IFileDescriptor* writer) override;
+  /// Removes every user descriptor (the waker and signal pipe stay) and returns each once.
+  /// Thread: reactor.
+  std::vector<FileDescriptorPtr> removeAll() override;
+  /// The user descriptors watched for reading. Thread: reactor.
+  std::vector<FileDescriptorPtr> getReaders() const override;
+  /// The user descriptors watched for writing. Thread: reactor.
+  std::vector<FileDescriptorPtr> getWriters() const override;
+
+  // ---- the backend seam
+  /// Applies pending interest changes, waits (zero timeout while always-ready descriptors
+  /// exist) and dispatches. Never throws for I/O errors. Thread: reactor.
+  void doIteration(std::optional<double> timeout) override;
+  /// Wakes a blocked doIteration(). Thread: any; async-signal-safe.
+  void wakeUp() override;
+  /// The multiplexer's name ("epoll"). Thread: any.
+  std::string_view backendName() const override;
+
+  /// The multiplexer behind this reactor. Thread: reactor.
+  Multiplexer& multiplexer() noexcept { return *mux_; }
+  /// Number of descriptors dispatched every iteration because the backend refused them.
+  /// Thread: reactor.
+  std::size_t alwaysReadyCount() const noexcept { return alwaysReady_.size(); }
+  /// Call in the parent just before fork(). Thread: reactor.
+  void beforeFork();
+  /// Call in the child just after fork(): gives the child its own kernel state (interest
+  /// re-registered), waker and signal pipe, so nothing it does wakes or stops the parent.
+  /// Thread: reactor (the child's only thread).
+  void afterFork();
+  /// The signal (SIGINT, SIGTERM) that stopped this reactor, or 0 (Twisted's _exitSignal; a
+  /// runner re-raises it after shutdown). Thread: reactor.
+  int exitSignal() const noexcept { return exitSignal_; }
+
+ protected:
+  /// Makes SIGTERM — and SIGINT while it has its default disposition — call stop() on the
+  /// reactor thread (through a self-pipe written by the handler). The handlers stay installed
+  /// after run() returns; once this reactor is destroyed they take the default action. With
+  /// several reactors, the one that installed them last receives the signals.
+  /// Thread: reactor.
+  void installSignalHandlers() override;
+
+ private:
+  friend class detail::SignalPipe;
+
+  // What the reactor knows about one descriptor number.
+  struct Entry {
+    FileDescriptorPtr reader;
+    FileDescriptorPtr writer;
+    std::weak_ptr<IFileDescriptor> recent;  // the last holder while its removal is pending
+    std::uint64_t since = 0;                // epoch_ of the registration
+    std::uint8_t kernel = 0;                // the mask the multiplexer was given
+    bool queued = false;                    // listed in changes_
+    bool alwaysReady = false;               // refused by the multiplexer: dispatched each pass
+    bool internal = false;                  // waker or signal pipe
+    std::uint8_t wanted() const noexcept;
+    bool empty() const noexcept { return !reader && !writer; }
+    bool known() const noexcept { return kernel != 0 || alwaysReady; }
+  };
+
+  void add(FileDescriptorPtr d, std::uint8_t dir, const char* what);
+  void registerFresh(int fd, FileDescriptorPtr d, std::uint8_t dir, const char* what);
+  void forget(int fd);
+  void detach(int fd, IFileDescriptor* d, std::uint8_t dirs);
+  void evictStale(int fd);
+  void queue(int fd);
+  Entry& entryFor(int fd);
+  void registerInternal(const FileDescriptorPtr& d);
+  void unregisterInternal(int fd);
+  void applyChanges();
+  void applyChange(int fd);
+  void dropAlwaysReady(int fd);
+  void dispatch(int fd, std::uint8_t events);
+  std::optional<Failure> handle(IFileDescriptor& d, std::uint8_t dir, bool broken);
+  void disconnect(const FileDescriptorPtr& d, const Failure& why);
+  void runEvicted();
+  void replaceWaker();
+  void replaceSignalPipe();
+  void handleSignal(int signal);
+
+  std::unique_ptr<Multiplexer> mux_;
+  std::vector<Entry> entries_;                            // indexed by descriptor number
+  std::unordered_map<const IFileDescriptor*, int> fdOf_;  // user descriptor -> its number
+  std::vector<int> changes_;                              // numbers whose interest changed
+  std::vector<int> alwaysReady_;                          // numbers refused by the multiplexer
+  std::vector<FileDescriptorPtr> released_;  // dropped references, freed next iteration
+  std::vector<std::pair<FileDescriptorPtr, Failure>> evicted_;  // stale holders to notify
+  ReadyList ready_;
+  std::uint64_t epoch_ = 1;  // incremented after each wait
+  std::shared_ptr<detail::Waker> waker_;
+  std::shared_ptr<detail::SignalPipe> signals_;
+  std::atomic<int> wakeFd_{-1};
+  int exitSignal_ = 0;
+};
+
+}  // namespace coil
