@@ -1,0 +1,132 @@
+#pragma once
+/// @file PluginApi: the one header an out-of-tree coil plugin includes — the ABI version, the
+/// host API handed to the plugin's entry point, and COIL_PLUGIN() to define that entry point.
+///
+/// coil's libraries are static, so a plugin must not link its own copy of them (it would carry
+/// second copies of the globals: log observers, type tags). A plugin therefore needs no coil
+/// symbol at link time: everything it needs from the host (registering a backend, building a
+/// PosixReactor over its Multiplexer, logging) comes through function pointers in PluginHost.
+/// It may use coil's header-only parts (BackendEntry, Multiplexer, io:: bits) freely.
+///
+/// A plugin exports exactly one symbol, `extern "C" int coil_plugin_entry(PluginHost*)`:
+/// @code
+///   void registerMine(coil::plugins::Registrar& r) {
+///     auto make = r.posixReactorFactory();
+///     r.addBackend({"mine", "my multiplexer", [] { return std::nullopt; },
+///                   [make] { return make(std::make_unique<MyMultiplexer>()); }});
+///   }
+///   COIL_PLUGIN(registerMine)
+/// @endcode
+/// Plugins are never unloaded once they registered something: the registry holds their code.
+
+#include <coil/core/Multiplexer.hpp>
+#include <coil/core/ReactorBase.hpp>
+#include <coil/core/Registry.hpp>
+
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <string_view>
+
+/// The plugin ABI version. Bumped whenever PluginHost after its frozen prefix, BackendEntry,
+/// Multiplexer, ReactorBase's layout or the compiler/standard library changes incompatibly. A
+/// plugin built for another version is refused before it touches anything.
+#define COIL_PLUGIN_ABI_VERSION 1
+
+/// The name of the one symbol a plugin exports (see PluginEntryFn).
+#define COIL_PLUGIN_ENTRY_NAME "coil_plugin_entry"
+
+namespace coil::plugins {
+
+/// What a plugin's entry point returns.
+enum PluginStatus : int {
+  /// Registered; the host commits what the plugin added.
+  kPluginOk = 0,
+  /// Refused (ABI mismatch, or an exception); the host discards what the plugin added.
+  kPluginFailed = 1,
+};
+
+/// Registers `entry` with the host (moves from *entry). Returns false when refused (the reason
+/// is recorded by the host and reported for the plugin file). Thread: the loading thread.
+using AddBackendFn = bool (*)(void* context, BackendEntry* entry);
+/// Builds the host's PosixReactor over `multiplexer`; may throw std::system_error. Valid for
+/// the life of the process: create() functions capture it. Thread: any.
+using MakePosixReactorFn = std::unique_ptr<ReactorBase> (*)(std::unique_ptr<Multiplexer> mux);
+/// Logs through the host's coil::log (level: coil::log::Level as int). Valid for the life of
+/// the process. Thread: any.
+using LogFn = void (*)(int level, const char* system, const char* message);
+/// Records why the plugin refuses to load. Thread: the loading thread.
+using SetErrorFn = void (*)(void* context, const char* message);
+
+/// The host API a plugin's entry point receives. The struct itself lives only during the call;
+/// the function pointers it carries (other than addBackend/setError) live as long as the host.
+struct PluginHost {
+  // ---- frozen prefix: plain C types whose layout never changes between ABI versions.
+  /// The host's COIL_PLUGIN_ABI_VERSION.
+  std::uint32_t hostAbiVersion;
+  /// Out: the plugin writes its own COIL_PLUGIN_ABI_VERSION here before anything else. The host
+  /// refuses the plugin when it differs from hostAbiVersion (or stays 0).
+  std::uint32_t pluginAbiVersion;
+  /// Opaque host state for addBackend/setError.
+  void* context;
+  /// Records a refusal reason.
+  SetErrorFn setError;
+  /// The absolute path of the file being loaded (NUL-terminated; valid during the call).
+  const char* pluginPath;
+  // ---- version 1
+  /// Adds a backend (the host sets its origin to the plugin's absolute path).
+  AddBackendFn addBackend;
+  /// Builds a PosixReactor over a Multiplexer.
+  MakePosixReactorFn makePosixReactor;
+  /// Logs through the host.
+  LogFn log;
+};
+
+/// The type of the entry point `coil_plugin_entry`. Returns a PluginStatus; must not throw.
+using PluginEntryFn = int (*)(PluginHost* host);
+
+/// The C++ face of PluginHost handed to a plugin's register function. Header-only: it calls
+/// the host through PluginHost's function pointers. Thread: the loading thread.
+class Registrar {
+ public:
+  /// Wraps the host API for one entry-point call. Thread: the loading thread.
+  explicit Registrar(PluginHost& host) noexcept : host_(host) {}
+
+  /// Adds a backend; false when the host refused it (e.g. its name is taken), in which case
+  /// the whole plugin is refused once the entry point returns. Thread: the loading thread.
+  bool addBackend(BackendEntry entry) { return host_.addBackend(host_.context, &entry); }
+
+  /// The host's PosixReactor factory, to capture in create() functions. Thread: any.
+  MakePosixReactorFn posixReactorFactory() const noexcept { return host_.makePosixReactor; }
+
+  /// The host's logger, to capture where logging is needed after loading. Thread: any.
+  LogFn logger() const noexcept { return host_.log; }
+
+  /// The absolute path of the plugin being loaded. Thread: the loading thread.
+  std::string_view path() const noexcept { return host_.pluginPath; }
+
+ private:
+  PluginHost& host_;
+};
+
+}  // namespace coil::plugins
+
+/// Defines the plugin's entry point around `registerFunction(coil::plugins::Registrar&)`: it
+/// declares the plugin's ABI version, refuses a host of another version without touching
+/// anything, and turns exceptions into a refusal with their message.
+#define COIL_PLUGIN(registerFunction)                                                           \
+  extern "C" __attribute__((visibility("default"))) int coil_plugin_entry(                      \
+      ::coil::plugins::PluginHost* host) {                                                      \
+    host->pluginAbiVersion = COIL_PLUGIN_ABI_VERSION;                                           \
+    if (host->hostAbiVersion != COIL_PLUGIN_ABI_VERSION) return ::coil::plugins::kPluginFailed; \
+    try {                                                                                       \
+      ::coil::plugins::Registrar registrar(*host);                                              \
+      registerFunction(registrar);                                                              \
+      return ::coil::plugins::kPluginOk;                                                        \
+    } catch (const std::exception& e) {                                                         \
+      host->setError(host->context, e.what());                                                  \
+    } catch (...) {                                                                             \
+      host->setError(host->context, "unknown exception");                                       \
+    }                                                                                           \
+    return ::coil::plugins::kPluginFailed;                                                      \
+  }
