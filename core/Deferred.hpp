@@ -327,12 +327,18 @@ class Deferred {
 
   template <class U, class Step>
   Deferred<U> push(Step&& stepFn) {
+    using S = std::decay_t<Step>;
     s_->checkCurrentType(detail::typeTag<T>());
-    detail::Step step;
-    step.invoke = &std::decay_t<Step>::invoke;
-    step.fn.emplace<std::decay_t<Step>>(std::forward<Step>(stepFn));
+    detail::Step& step = s_->newStep();  // filled in place: no move of the callable
+    try {
+      step.fn.emplace<S>(std::forward<Step>(stepFn));
+    } catch (...) {
+      s_->cancelNewStep();
+      throw;
+    }
+    step.invoke = &S::invoke;
     s_->setCurrentType(detail::typeTag<U>());
-    s_->addStep(std::move(step));
+    s_->stepAdded();
     return Deferred<U>(s_);
   }
 

@@ -269,6 +269,15 @@ void DeferredState::runCallbacks() {
     }
     bool finished = true;
     while (!current.steps_.empty()) {
+      if (Step* front = current.steps_.frontIfInline(); front && front->invoke) {
+        // Common case: run the step where it is stored, no move in or out.
+        current.running_ = true;
+        front->invoke(front->fn, current);  // typed steps catch everything
+        current.running_ = false;
+        current.steps_.popFront();
+        if (current.kind_ == SlotKind::kReturned && !current.takeReturned()) break;
+        continue;
+      }
       Step step = current.steps_.pop();
       if (step.invoke == nullptr) {
         // A Deferred waits on this one: hand it our result and run it next.

@@ -121,6 +121,31 @@ class StepQueue {
     }
     ++size_;
   }
+  /// Appends an empty step (invoke == nullptr) for the caller to fill in place.
+  Step& emplaceBack() {
+    Step* step = size_ < kInline ? &inline_[size_] : &overflow_.emplace_back();
+    step->invoke = nullptr;
+    ++size_;
+    return *step;
+  }
+  /// Removes the step emplaceBack() just returned (filling it failed).
+  void dropBack() noexcept {
+    --size_;
+    if (size_ < kInline) {
+      inline_[size_].fn.reset();
+    } else {
+      overflow_.pop_back();
+    }
+  }
+  /// The first unconsumed step when it is stored inline (its address is stable while steps are
+  /// appended, so it may run in place); nullptr when it lives in the overflow vector.
+  Step* frontIfInline() noexcept { return head_ < kInline ? &inline_[head_] : nullptr; }
+  /// Destroys the first unconsumed step in place.
+  void popFront() noexcept {
+    std::size_t i = head_++;
+    (i < kInline ? inline_[i] : overflow_[i - kInline]).fn.reset();
+    if (head_ == size_) clear();
+  }
   /// Removes and returns the first unconsumed step.
   Step pop() noexcept {
     std::size_t i = head_++;
@@ -196,6 +221,14 @@ class DeferredState {
   bool expired() const noexcept { return strong_ == 0; }
 
   // ---- building the chain
+  /// Appends an empty step to fill in place; finish with stepAdded() or cancelNewStep().
+  Step& newStep() { return steps_.emplaceBack(); }
+  /// Undoes newStep() when filling the step threw.
+  void cancelNewStep() noexcept { steps_.dropBack(); }
+  /// Runs the step newStep() added at once if the Deferred has a result and is not paused.
+  void stepAdded() {
+    if (called_) runCallbacks();
+  }
   /// Appends a step; runs it at once if the Deferred has a result and is not paused.
   void addStep(Step step);
   /// Checks that a view of type `tag` may add a step (throws DeferredTypeError otherwise).
