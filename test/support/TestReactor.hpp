@@ -2,12 +2,14 @@
 /// @file TestReactor: the reactor that reactor behaviour tests run on, and their fixture.
 ///
 /// Tests written against makeTestReactor() use only the ReactorBase / IReactor* API, so the same
-/// cases can run on every backend: makeTestReactor() returns a NullReactor for now and will
-/// return the backend named by COIL_REACTOR (through test/support/ReactorBuilder) later.
+/// cases run on every backend: makeTestReactor() returns the backend named by COIL_REACTOR (CTest
+/// registers reactor suites once per backend), else the default one.
 
 #include <coil/core/ReactorBase.hpp>
 
+#include <coil/plugins/Reactors.hpp>
 #include <test/support/NullReactor.hpp>
+#include <test/support/ReactorBuilder.hpp>
 #include <test/support/Testing.hpp>
 
 #include <functional>
@@ -17,9 +19,10 @@
 
 namespace coil::test {
 
-/// A new reactor for one test. Thread: the test's.
+/// A new reactor for one test, on the backend COIL_REACTOR names (built-in or plugin).
+/// Thread: the test's.
 inline std::unique_ptr<ReactorBase> makeTestReactor() {
-  return std::make_unique<NullReactor>();
+  return coil::makeReactor(defaultReactorName());
 }
 
 /// Adapts a void function to a SystemEventTrigger (one that returns no Deferred).
