@@ -218,6 +218,10 @@ struct ReactorBase::Impl {
 
   std::mutex threadCallMutex;
   std::vector<std::function<void()>> threadCalls;  // guarded by threadCallMutex
+  // threadCalls.size(), written under the mutex: lets a pass with no thread calls (the common
+  // case) skip the lock. A call queued just after the check is safe: its wakeUp() ends the
+  // next wait.
+  std::atomic<std::size_t> threadCallCount{0};
   std::atomic<bool> destroying{false};
 
   std::unique_ptr<ThreadPool> pool;
@@ -266,9 +270,8 @@ struct ReactorBase::Impl {
     }
   }
 
-  bool threadCallsPending() {
-    std::lock_guard lock(threadCallMutex);
-    return !threadCalls.empty();
+  bool threadCallsPending() const noexcept {
+    return threadCallCount.load(std::memory_order_acquire) != 0;
   }
 };
 
@@ -373,6 +376,7 @@ void ReactorBase::callFromThread(std::function<void()> f) {
   {
     std::lock_guard lock(m.threadCallMutex);
     m.threadCalls.push_back(std::move(f));
+    m.threadCallCount.store(m.threadCalls.size(), std::memory_order_release);
   }
   if (!m.destroying.load(std::memory_order_acquire)) wakeUp();
 }
@@ -425,9 +429,10 @@ void ReactorBase::runUntilCurrent() {
 
   // (1) The thread calls present at entry, FIFO; those queued meanwhile wait for the next pass.
   std::vector<std::function<void()>> calls;
-  {
+  if (m.threadCallsPending()) {
     std::lock_guard lock(m.threadCallMutex);
     calls.swap(m.threadCalls);
+    m.threadCallCount.store(0, std::memory_order_release);
   }
   if (!calls.empty()) {
     for (std::function<void()>& f : calls) {
@@ -451,7 +456,7 @@ void ReactorBase::runUntilCurrent() {
   // (2)+(3) Every timed call due now, in (time, FIFO) order — except those scheduled (or
   // rescheduled) by this pass's timed calls: they run on the next pass, after one I/O poll.
   const std::uint64_t mark = m.timers.mark();
-  const double now = seconds();
+  const double now = m.timers.empty() ? 0.0 : seconds();  // no clock read when nothing is due
   while (auto due = m.timers.popDue(now, mark)) {
     try {
       due.func();
