@@ -1,36 +1,15 @@
 // Tests for Deferred::cancel() and addTimeout() (Twisted's canceller and addTimeout tests).
-#include <coil/core/Deferred.hpp>
-#include <coil/core/Errors.hpp>
-#include <coil/core/Failure.hpp>
-#include <coil/core/Result.hpp>
-#include <coil/core/task/Clock.hpp>
+#include "DeferredTestSupport.hpp"
 
-#include <test/support/DeferredTesting.hpp>
-#include <test/support/Testing.hpp>
+#include <coil/core/task/Clock.hpp>
 
 #include <memory>
 #include <optional>
-#include <stdexcept>
-#include <string>
-#include <vector>
 
-using coil::AlreadyCalledError;
 using coil::CancelledError;
-using coil::Deferred;
-using coil::Failure;
-using coil::Result;
 using coil::task::Clock;
-using coil::test::assertNoResult;
-using coil::test::failureResultOf;
-using coil::test::LogCapture;
-using coil::test::successResultOf;
 
 namespace {
-
-struct GenericError : std::runtime_error {
-  GenericError() : std::runtime_error("generic") {}
-  using std::runtime_error::runtime_error;
-};
 
 /// What the callbacks of DeferredCancellerTests record.
 struct Recorder {

@@ -1,56 +1,10 @@
 // Tests for coil::Deferred value types, helpers, unhandled-error logging and Result.
-#include <coil/core/Deferred.hpp>
-#include <coil/core/Errors.hpp>
-#include <coil/core/Failure.hpp>
-#include <coil/core/Result.hpp>
-
-#include <test/support/DeferredTesting.hpp>
-#include <test/support/Testing.hpp>
+#include "DeferredTestSupport.hpp"
 
 #include <array>
-#include <cstdint>
 #include <memory>
 #include <optional>
-#include <stdexcept>
-#include <string>
 #include <utility>
-#include <vector>
-
-using coil::AlreadyCalledError;
-using coil::Deferred;
-using coil::DeferredTypeError;
-using coil::Failure;
-using coil::Result;
-using coil::test::assertNoResult;
-using coil::test::failureResultOf;
-using coil::test::LogCapture;
-using coil::test::successResultOf;
-
-namespace {
-
-struct GenericError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-using Strings = std::vector<std::string>;
-
-/// The address of this function's frame: equal values mean equal stack depth of the caller.
-[[gnu::noinline, maybe_unused]] std::uintptr_t frameAddress() {
-  return reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
-}
-
-/// Counts live instances, to prove values are neither leaked nor destroyed twice.
-struct Counted {
-  static inline int live = 0;
-  int v;
-  explicit Counted(int value) : v(value) { ++live; }
-  Counted(const Counted& o) : v(o.v) { ++live; }
-  Counted(Counted&& o) noexcept : v(o.v) { ++live; }
-  Counted& operator=(const Counted&) = default;
-  ~Counted() { --live; }
-};
-
-}  // namespace
 
 // ---- value types -------------------------------------------------------------------------------
 
