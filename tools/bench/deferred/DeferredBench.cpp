@@ -3,6 +3,7 @@
 #include "../common/BenchUtil.hpp"
 
 #include <coil/core/Deferred.hpp>
+#include <coil/core/DeferredList.hpp>
 
 #include <cstring>
 #include <optional>
@@ -68,6 +69,22 @@ void runAwaitLater(std::uint64_t ops) {
   done.addCallback([](long v) { gSink = v; });
 }
 
+// A DeferredList over 1,000 unfired Deferreds, then each fired: what gathering many results
+// costs. Reported per input Deferred (creating it included).
+constexpr std::size_t kListSize = 1000;
+void deferredList(std::uint64_t ops) {
+  long sink = 0;
+  for (std::uint64_t i = 0; i < ops / kListSize; ++i) {
+    std::vector<Deferred<int>> inputs(kListSize);
+    coil::DeferredList list(inputs);
+    list.addCallback([&sink](std::vector<coil::Result<int>> results) {
+      for (auto& r : results) sink += r.value();
+    });
+    for (std::size_t k = 0; k < kListSize; ++k) inputs[k].callback(static_cast<int>(k));
+  }
+  gSink = sink;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -83,5 +100,7 @@ int main(int argc, char** argv) {
                  [](std::uint64_t ops) { awaitFired(ops).addCallback([](long v) { gSink = v; }); }),
          "\"note\":\"includes creating the fired Deferred\"");
   report("coawait_later_fired", "coil", measure(n / 2, rounds, runAwaitLater));
+  report("deferred_list_1000", "coil", measure(quick ? kListSize : n / 2, rounds, deferredList),
+         "\"unit\":\"input Deferred\"");
   return 0;
 }
