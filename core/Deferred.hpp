@@ -12,6 +12,7 @@
 #include <coil/core/IReactorTime.hpp>
 #include <coil/core/Result.hpp>
 #include <coil/core/detail/DeferredState.hpp>
+#include <coil/core/detail/TimerQueue.hpp>
 
 #include <coroutine>
 #include <functional>
@@ -227,19 +228,11 @@ class Deferred {
   /// call swallowed after a canceller-less cancel()).
   void callback(std::conditional_t<std::is_void_v<T>, detail::Unit, T> value) requires(
       !std::is_void_v<T>) {
-    if (s_->prepareCallback(detail::typeTag<T>())) {
-      s_->valueSlot().template emplace<T>(std::move(value));
-      s_->fireValue();
-    }
+    s_->fireWith<T>(detail::typeTag<T>(), std::move(value));
   }
 
   /// Fires a Deferred<void>.
-  void callback() requires std::is_void_v<T> {
-    if (s_->prepareCallback(detail::typeTag<T>())) {
-      s_->valueSlot().template emplace<detail::Unit>();
-      s_->fireValue();
-    }
-  }
+  void callback() requires std::is_void_v<T> { s_->fireWith<detail::Unit>(detail::typeTag<T>()); }
 
   /// Fires the chain with a failure.
   void errback(Failure f) { s_->fireFailure(std::move(f)); }
@@ -270,7 +263,8 @@ class Deferred {
   void unpause() { s_->unpause(); }
 
   /// Cancels: calls the canceller (if any) and errbacks CancelledError when the Deferred is still
-  /// unfired; cancels the inner Deferred when waiting on one; does nothing once it has a result.
+  /// unfired (a coroutine's Deferred instead cancels what the coroutine awaits); cancels the
+  /// inner Deferred when waiting on one; does nothing once it has a result.
   void cancel() { s_->cancel(); }
 
   /// Cancels the chain if no result arrives within `timeout` seconds of `clock`; the
@@ -290,8 +284,8 @@ class Deferred {
              if (*timedOut) {
                if (convert) return convert(std::move(r), timeout);
                if (!r.ok() && r.failure().template check<CancelledError>()) {
-                 return Result<T>(
-                     Failure(TimeoutError("Deferred timed out after " + formatSeconds(timeout))));
+                 return Result<T>(Failure(TimeoutError(
+                     "Deferred timed out after " + detail::formatSeconds(timeout) + " seconds")));
                }
              }
              return r;
@@ -354,13 +348,6 @@ class Deferred {
   static void cancelThunk(detail::ValueBox& fn, detail::DeferredState& st) {
     Deferred<T> view{detail::StateRef(&st)};
     fn.get<C>()(view);
-  }
-
-  static std::string formatSeconds(double s) {
-    std::string out = std::to_string(s);
-    while (out.size() > 1 && out.back() == '0') out.pop_back();
-    if (!out.empty() && out.back() == '.') out.pop_back();
-    return out + " seconds";
   }
 
   detail::StateRef s_;
@@ -501,10 +488,7 @@ struct Promise : PromiseBase {
   template <class V = T>
   requires(std::is_convertible_v<V&&, T>) void return_value(V&& value) {
     if (state->called()) return;  // cancelled from inside while not awaiting: already failed
-    if (state->prepareCallback(typeTag<T>())) {
-      state->valueSlot().emplace<T>(std::forward<V>(value));
-      state->fireValue();
-    }
+    state->fireWith<T>(typeTag<T>(), std::forward<V>(value));
   }
 };
 
@@ -519,10 +503,7 @@ struct Promise<void> : PromiseBase {
   /// co_return;
   void return_void() {
     if (state->called()) return;
-    if (state->prepareCallback(typeTag<void>())) {
-      state->valueSlot().emplace<Unit>();
-      state->fireValue();
-    }
+    state->fireWith<Unit>(typeTag<void>());
   }
 };
 

@@ -137,7 +137,7 @@ void DeferredState::checkCurrentType(const void* tag) const {
 
 void DeferredState::addStep(Step step) {
   steps_.push(std::move(step));
-  if (called_) runCallbacks();
+  stepAdded();
 }
 
 bool DeferredState::prepareCallback(const void* tag) {
@@ -206,7 +206,7 @@ void DeferredState::cancel() {
   }
 }
 
-std::optional<Failure> DeferredState::consumeResult(ValueBox& out) {
+std::optional<Failure> DeferredState::takeResult(ValueBox& out) {
   std::optional<Failure> f;
   if (kind_ == SlotKind::kFailure) {
     f = std::move(failure_);
@@ -216,21 +216,22 @@ std::optional<Failure> DeferredState::consumeResult(ValueBox& out) {
   }
   value_.emplace<Unit>();
   kind_ = SlotKind::kValue;
-  currentType_ = typeTag<void>();
   return f;
+}
+
+std::optional<Failure> DeferredState::consumeResult(ValueBox& out) {
+  currentType_ = typeTag<void>();
+  return takeResult(out);
 }
 
 void DeferredState::passResultTo(DeferredState& waiter) {
   // Twisted: chainee.result = current.result; current.result = None.
-  if (kind_ == SlotKind::kFailure) {
-    waiter.setFailure(std::move(*failure_));
-    failure_.reset();
+  // The chain's type is left alone: steps added after the continuation set it.
+  if (std::optional<Failure> f = takeResult(waiter.value_)) {
+    waiter.setFailure(std::move(*f));
   } else {
-    waiter.value_ = std::move(value_);
     waiter.setValueKind();
   }
-  value_.emplace<Unit>();
-  kind_ = SlotKind::kValue;
 }
 
 // A step returned a Deferred B (in returned_). Take B's result if it has a final one and return

@@ -113,14 +113,7 @@ class StepQueue {
   /// True when no unconsumed step is left.
   bool empty() const noexcept { return head_ == size_; }
   /// Appends a step.
-  void push(Step step) {
-    if (size_ < kInline) {
-      inline_[size_] = std::move(step);
-    } else {
-      overflow_.push_back(std::move(step));
-    }
-    ++size_;
-  }
+  void push(Step step) { emplaceBack() = std::move(step); }
   /// Appends an empty step (invoke == nullptr) for the caller to fill in place.
   Step& emplaceBack() {
     Step* step = size_ < kInline ? &inline_[size_] : &overflow_.emplace_back();
@@ -242,13 +235,15 @@ class DeferredState {
   }
 
   // ---- firing
-  /// Starts the chain with a value already stored by the typed view (checks AlreadyCalled).
-  /// Returns false (and stores nothing) when the call must be swallowed after a cancel.
-  bool prepareCallback(const void* tag);
-  /// The value slot, for the typed view to fill between prepareCallback and runCallbacks.
-  ValueBox& valueSlot() noexcept { return value_; }
-  /// Marks a value result stored and runs the chain.
-  void fireValue();
+  /// callback() through a view of type `tag`: stores a V built from `args` and runs the chain.
+  /// Throws AlreadyCalledError if already fired, except the one call swallowed after a cancel.
+  template <class V, class... A>
+  void fireWith(const void* tag, A&&... args) {
+    if (prepareCallback(tag)) {
+      value_.emplace<V>(std::forward<A>(args)...);
+      fireValue();
+    }
+  }
   /// Fires the chain with a failure (checks AlreadyCalled, honours the swallow-one rule).
   void fireFailure(Failure f);
   /// pause(): counted.
@@ -283,6 +278,8 @@ class DeferredState {
   std::optional<Failure> consumeResult(ValueBox& out);
 
   // ---- used by typed steps while running
+  /// The value slot, for a step to read and to fill before setValueKind().
+  ValueBox& valueSlot() noexcept { return value_; }
   /// Marks the slot as holding the value a step emplaced into valueSlot().
   void setValueKind() noexcept {
     failure_.reset();
@@ -313,6 +310,8 @@ class DeferredState {
  private:
   explicit DeferredState(const void* tag) noexcept : inputType_(tag), currentType_(tag) {}
   ~DeferredState() = default;
+  bool prepareCallback(const void* tag);
+  void fireValue();
   void dispose() noexcept;
   void destroyContents() noexcept;
   void releaseCanceller() noexcept;
@@ -320,6 +319,7 @@ class DeferredState {
   void dropWaitHolds() noexcept;
   void endChainWait() noexcept;
   void runCallbacks();
+  std::optional<Failure> takeResult(ValueBox& out);
   bool takeReturned();
   void passResultTo(DeferredState& waiter);
 

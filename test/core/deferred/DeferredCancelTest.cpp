@@ -287,49 +287,42 @@ COIL_TEST_CASE(cancelFromInsideARunningCallbackDoesNothing) {
   BOOST_TEST(successResultOf(next) == 2);
 }
 
-COIL_TEST_CASE(cancellerIsReleasedOnCallback) {
-  // test_canceller_circular_reference_callback: a canceller holding its own Deferred must not
-  // keep it (and itself) alive once the Deferred has fired.
+/// Gives a Deferred a canceller that holds the Deferred itself (canceller -> holder -> d ->
+/// canceller) and a token, lets `fire` act on it, drops it, and says whether the token was freed.
+template <class Fire>
+bool cancellerCycleIsFreed(Fire fire) {
   auto token = std::make_shared<int>(0);
   std::weak_ptr<int> watch = token;
   {
     auto holder = std::make_shared<std::optional<Deferred<void>>>();
     Deferred<void> d([holder, token](Deferred<void>&) {});
-    *holder = d;  // canceller -> holder -> d -> canceller
+    *holder = d;
     token.reset();
-    d.callback();
+    fire(d);
   }
-  BOOST_TEST(watch.expired());
+  return watch.expired();
+}
+
+COIL_TEST_CASE(cancellerIsReleasedOnCallback) {
+  // test_canceller_circular_reference_callback: a canceller holding its own Deferred must not
+  // keep it (and itself) alive once the Deferred has fired.
+  BOOST_TEST(cancellerCycleIsFreed([](Deferred<void>& d) { d.callback(); }));
 }
 
 COIL_TEST_CASE(cancellerIsReleasedOnErrback) {
   // test_canceller_circular_reference_errback
-  auto token = std::make_shared<int>(0);
-  std::weak_ptr<int> watch = token;
-  {
-    auto holder = std::make_shared<std::optional<Deferred<void>>>();
-    Deferred<void> d([holder, token](Deferred<void>&) {});
-    *holder = d;
-    token.reset();
+  BOOST_TEST(cancellerCycleIsFreed([](Deferred<void>& d) {
     d.errback(std::runtime_error("The test demands failures."));
     failureResultOf(d);
-  }
-  BOOST_TEST(watch.expired());
+  }));
 }
 
 COIL_TEST_CASE(cancellerIsReleasedWhenWaitingOnAnotherDeferred) {
   // test_canceller_circular_reference_non_final
-  auto token = std::make_shared<int>(0);
-  std::weak_ptr<int> watch = token;
-  {
-    auto holder = std::make_shared<std::optional<Deferred<void>>>();
-    Deferred<void> d([holder, token](Deferred<void>&) {});
-    *holder = d;
-    token.reset();
+  BOOST_TEST(cancellerCycleIsFreed([](Deferred<void>& d) {
     d.addCallback([] { return Deferred<void>(); });
     d.callback();
-  }
-  BOOST_TEST(watch.expired());
+  }));
 }
 
 COIL_TEST_CASE(cancellerThatThrowsPropagatesAndLeavesTheDeferredUnfired) {
