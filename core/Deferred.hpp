@@ -572,7 +572,9 @@ class Awaiter {
       auto& self = fn.get<ResumeStep>();
       std::coroutine_handle<> h = std::exchange(self.handle, nullptr);
       Awaiter* a = self.awaiter;
-      a->failure_ = st.consumeResult(a->value_);
+      // The chain's type became void when this step was added (await_suspend); callbacks added
+      // after it through that void view have set it since, so it must not be reset here.
+      a->failure_ = st.takeResult(a->value_);
       if (a->suspending_) {
         a->resumedEarly_ = true;  // await_suspend returns false and the coroutine goes on
         return;

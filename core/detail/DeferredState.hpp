@@ -278,6 +278,10 @@ class DeferredState {
   std::optional<Failure> consumeResult(ValueBox& out);
 
   // ---- used by typed steps while running
+  /// Takes the current result away as consumeResult() does, but leaves the chain's type alone:
+  /// for a step that already set the type when it was added (steps added after it may have
+  /// changed it since).
+  std::optional<Failure> takeResult(ValueBox& out);
   /// The value slot, for a step to read and to fill before setValueKind().
   ValueBox& valueSlot() noexcept { return value_; }
   /// Marks the slot as holding the value a step emplaced into valueSlot().
@@ -319,7 +323,6 @@ class DeferredState {
   void dropWaitHolds() noexcept;
   void endChainWait() noexcept;
   void runCallbacks();
-  std::optional<Failure> takeResult(ValueBox& out);
   bool takeReturned();
   void passResultTo(DeferredState& waiter);
 
