@@ -3,6 +3,7 @@
 // Tests: test/backends/PosixReactorTest.cpp, test/backends/DispatchTest.cpp
 #include <coil/backends/PosixReactor.hpp>
 
+#include <coil/backends/detail/Syscall.hpp>
 #include <coil/core/Errors.hpp>
 #include <coil/core/Log.hpp>
 
@@ -22,13 +23,11 @@
 
 namespace coil {
 
+using detail::lastError;
+
 namespace {
 
 constexpr std::string_view kSystem = "coil.reactor";
-
-std::error_code lastError() {
-  return {errno, std::system_category()};
-}
 
 // A non-blocking, close-on-exec pipe.
 std::error_code makePipe(int fds[2]) {
@@ -188,6 +187,7 @@ PosixReactor::~PosixReactor() {
   auto entries = std::move(entries_);
   entries_.clear();
   fdOf_.clear();
+  spareNodes_.clear();
   changes_.clear();
   alwaysReady_.clear();
   auto evicted = std::move(evicted_);
@@ -291,7 +291,7 @@ void PosixReactor::add(FileDescriptorPtr d, std::uint8_t dir, const char* what) 
     registerFresh(fd, std::move(d), dir, what);
     return;
   }
-  fdOf_[d.get()] = fd;
+  mapFd(d.get(), fd);
   (dir == io::kRead ? entry.reader : entry.writer) = std::move(d);
   queue(fd);
 }
@@ -302,7 +302,7 @@ void PosixReactor::registerFresh(int fd, FileDescriptorPtr d, std::uint8_t dir, 
   // Removed and re-added within one iteration: the pending change list absorbs both.
   if (e.known() && e.recent.lock() == d) {
     e.recent.reset();
-    fdOf_[d.get()] = fd;
+    mapFd(d.get(), fd);
     (dir == io::kRead ? e.reader : e.writer) = std::move(d);
     queue(fd);
     return;
@@ -324,7 +324,7 @@ void PosixReactor::registerFresh(int fd, FileDescriptorPtr d, std::uint8_t dir, 
   }
   e.since = epoch_;
   e.recent.reset();
-  fdOf_[d.get()] = fd;
+  mapFd(d.get(), fd);
   (dir == io::kRead ? e.reader : e.writer) = std::move(d);
 }
 
@@ -350,7 +350,7 @@ void PosixReactor::detach(int fd, IFileDescriptor* d, std::uint8_t dirs) {
     }
   }
   if (!changed) return;
-  if (e.reader.get() != d && e.writer.get() != d) fdOf_.erase(d);
+  if (e.reader.get() != d && e.writer.get() != d) unmapFd(d);
   queue(fd);
 }
 
@@ -367,6 +367,27 @@ void PosixReactor::evictStale(int fd) {
         Failure(error::ConnectionFdescWentAway("fd " + std::to_string(fd) + " was reused")));
   }
   e.recent.reset();
+}
+
+// fdOf_ changes on every remove and re-add; its nodes are recycled rather than freed and
+// allocated again each time.
+void PosixReactor::mapFd(const IFileDescriptor* d, int fd) {
+  if (auto it = fdOf_.find(d); it != fdOf_.end()) {
+    it->second = fd;
+  } else if (!spareNodes_.empty()) {
+    auto node = std::move(spareNodes_.back());
+    spareNodes_.pop_back();
+    node.key() = d;
+    node.mapped() = fd;
+    fdOf_.insert(std::move(node));
+  } else {
+    fdOf_.emplace(d, fd);
+  }
+}
+
+void PosixReactor::unmapFd(const IFileDescriptor* d) {
+  auto node = fdOf_.extract(d);
+  if (node && spareNodes_.size() < kMaxSpareNodes) spareNodes_.push_back(std::move(node));
 }
 
 void PosixReactor::queue(int fd) {
@@ -400,12 +421,14 @@ void PosixReactor::unregisterInternal(int fd) {
 // ---- applying changes ---------------------------------------------------------------------------
 
 void PosixReactor::applyChanges() {
-  std::vector<int> batch;
+  // Two buffers trade places, so both keep their capacity from one iteration to the next.
+  std::vector<int> batch = std::exchange(batch_, {});
   while (!changes_.empty()) {
     batch.swap(changes_);
     for (int fd : batch) applyChange(fd);  // may run connectionLost, which may queue more
     batch.clear();
   }
+  batch_ = std::move(batch);
 }
 
 void PosixReactor::applyChange(int fd) {
@@ -441,10 +464,8 @@ void PosixReactor::dropAlwaysReady(int fd) {
 // ---- the iteration ---------------------------------------------------------------------------
 
 void PosixReactor::doIteration(std::optional<double> timeout) {
-  {
-    auto released = std::move(released_);  // references dropped during the last iteration
-    released_.clear();
-  }
+  releasing_.swap(released_);  // references dropped during the last iteration
+  releasing_.clear();          // (a destructor may drop more: they go to released_)
   runEvicted();
   applyChanges();
   if (!alwaysReady_.empty()) timeout = 0.0;

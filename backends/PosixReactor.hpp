@@ -117,6 +117,8 @@ class PosixReactor : public ReactorBase {
   void detach(int fd, IFileDescriptor* d, std::uint8_t dirs);
   void evictStale(int fd);
   void queue(int fd);
+  void mapFd(const IFileDescriptor* d, int fd);
+  void unmapFd(const IFileDescriptor* d);
   Entry& entryFor(int fd);
   void registerInternal(const FileDescriptorPtr& d);
   void unregisterInternal(int fd);
@@ -132,11 +134,16 @@ class PosixReactor : public ReactorBase {
   void handleSignal(int signal);
 
   std::unique_ptr<Multiplexer> mux_;
-  std::vector<Entry> entries_;                            // indexed by descriptor number
-  std::unordered_map<const IFileDescriptor*, int> fdOf_;  // user descriptor -> its number
-  std::vector<int> changes_;                              // numbers whose interest changed
-  std::vector<int> alwaysReady_;                          // numbers refused by the multiplexer
-  std::vector<FileDescriptorPtr> released_;  // dropped references, freed next iteration
+  std::vector<Entry> entries_;  // indexed by descriptor number
+  using FdMap = std::unordered_map<const IFileDescriptor*, int>;
+  static constexpr std::size_t kMaxSpareNodes = 64;
+  FdMap fdOf_;                                // user descriptor -> its number
+  std::vector<FdMap::node_type> spareNodes_;  // erased from fdOf_, reused by mapFd()
+  std::vector<int> changes_;                  // numbers whose interest changed
+  std::vector<int> batch_;                    // spare buffer for applyChanges()
+  std::vector<int> alwaysReady_;              // numbers refused by the multiplexer
+  std::vector<FileDescriptorPtr> released_;   // dropped references, freed next iteration
+  std::vector<FileDescriptorPtr> releasing_;  // released_ of the last iteration, being freed
   std::vector<std::pair<FileDescriptorPtr, Failure>> evicted_;  // stale holders to notify
   ReadyList ready_;
   std::uint64_t epoch_ = 1;  // incremented after each wait

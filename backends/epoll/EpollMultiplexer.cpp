@@ -2,23 +2,22 @@
 // Tests: test/backends/MultiplexerTest.cpp
 #include <coil/backends/epoll/EpollMultiplexer.hpp>
 
+#include <coil/backends/detail/Syscall.hpp>
+
 #include <unistd.h>
 
 #include <cerrno>
-#include <climits>
-#include <cmath>
 #include <system_error>
 
 namespace coil {
+
+using detail::lastError;
+using detail::toMilliseconds;
 
 namespace {
 
 constexpr std::size_t kInitialEvents = 64;
 constexpr std::size_t kMaxEvents = 1 << 16;
-
-std::error_code lastError() {
-  return {errno, std::system_category()};
-}
 
 std::uint32_t toEpoll(std::uint8_t mask) {
   std::uint32_t events = 0;
@@ -34,14 +33,6 @@ std::uint8_t fromEpoll(std::uint32_t events) {
   if (events & EPOLLERR) mask |= io::kError;
   if (events & (EPOLLHUP | EPOLLRDHUP)) mask |= io::kHangup;
   return mask;
-}
-
-// Milliseconds for epoll_wait: rounded up (a 0.1 ms timeout must not spin), capped at INT_MAX.
-int toMilliseconds(std::optional<double> timeout) {
-  if (!timeout) return -1;
-  if (!(*timeout > 0)) return 0;
-  double ms = std::ceil(*timeout * 1000.0);
-  return ms >= static_cast<double>(INT_MAX) ? INT_MAX : static_cast<int>(ms);
 }
 
 int ctl(int epollFd, int op, int fd, std::uint8_t mask) {

@@ -5,13 +5,13 @@
 
 #include <poll.h>
 
-#include <unordered_map>
 #include <vector>
 
 namespace coil {
 
-/// Readiness through poll(2). Keeps a dense pollfd array and an fd -> index map, so update() is
-/// O(1) (removal swaps the last slot in). Owns no descriptor. Thread: reactor.
+/// Readiness through poll(2). Keeps a dense pollfd array and a table from descriptor number to
+/// slot, so update() is O(1) (removal swaps the last slot in). Owns no descriptor.
+/// Thread: reactor.
 class PollMultiplexer final : public Multiplexer {
  public:
   /// An empty interest set. Thread: any.
@@ -32,8 +32,9 @@ class PollMultiplexer final : public Multiplexer {
   std::size_t size() const noexcept { return fds_.size(); }
 
  private:
+  static constexpr int kNoSlot = -1;
   std::vector<pollfd> fds_;
-  std::unordered_map<int, std::size_t> index_;
+  std::vector<int> index_;  // descriptor number -> slot in fds_, or kNoSlot
 };
 
 }  // namespace coil
