@@ -9,6 +9,7 @@
 #include <iosfwd>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace coil::log {
 
@@ -74,5 +75,16 @@ void failure(std::string_view why, const Failure& f, std::string_view system = "
 
 /// Logs the exception being handled (call inside a catch block). Thread: any.
 void currentException(std::string_view why, std::string_view system = "coil");
+
+/// Calls `f()`; an exception escaping it is logged with currentException(why, system) and
+/// swallowed, so the caller's loop goes on (the dispatch-boundary rule). Thread: any.
+template <class F>
+void callLogged(std::string_view why, std::string_view system, F&& f) {
+  try {
+    std::forward<F>(f)();
+  } catch (...) {
+    currentException(why, system);
+  }
+}
 
 }  // namespace coil::log

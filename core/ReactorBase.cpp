@@ -436,11 +436,7 @@ void ReactorBase::runUntilCurrent() {
   }
   if (!calls.empty()) {
     for (std::function<void()>& f : calls) {
-      try {
-        f();
-      } catch (...) {
-        log::currentException("Unhandled error in a thread call", kLogSystem);
-      }
+      log::callLogged("Unhandled error in a thread call", kLogSystem, f);
       f = nullptr;  // release what it captured now, on this thread
     }
     calls.clear();
@@ -458,6 +454,7 @@ void ReactorBase::runUntilCurrent() {
   const std::uint64_t mark = m.timers.mark();
   const double now = m.timers.empty() ? 0.0 : seconds();  // no clock read when nothing is due
   while (auto due = m.timers.popDue(now, mark)) {
+    // Written out rather than log::callLogged(), which GCC does not inline: this is the hot loop.
     try {
       due.func();
     } catch (...) {
@@ -485,11 +482,8 @@ void ReactorBase::disconnectAll() {
   std::unordered_set<IFileDescriptor*> seen;
   for (const FileDescriptorPtr& selectable : selectables) {
     if (!selectable || !seen.insert(selectable.get()).second) continue;
-    try {
-      selectable->connectionLost(Failure(error::ConnectionLost()));
-    } catch (...) {
-      log::currentException("Unhandled error in connectionLost during shutdown", kLogSystem);
-    }
+    log::callLogged("Unhandled error in connectionLost during shutdown", kLogSystem,
+                    [&] { selectable->connectionLost(Failure(error::ConnectionLost())); });
   }
 }
 

@@ -214,11 +214,7 @@ void ThreadPool::workerMain(std::list<Worker>::iterator self, std::size_t number
       queue_.pop_front();
       ++working_;
       lock.unlock();
-      try {
-        f();
-      } catch (...) {
-        log::currentException("Unhandled error in a thread pool function", kLogSystem);
-      }
+      log::callLogged("Unhandled error in a thread pool function", kLogSystem, f);
       f = nullptr;  // destroyed outside the lock: its destructor may queue more work
       lock.lock();
       --working_;

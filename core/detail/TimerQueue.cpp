@@ -19,7 +19,7 @@ namespace {
 // A 4-ary heap: shallower than a binary one, and a node's children share one or two cache lines.
 constexpr std::size_t kArity = 4;
 
-// Compaction: when more than this many entries, and more than half of the heap, are stale.
+// Compaction: when more than this many entries, and at least a quarter of the heap, are stale.
 constexpr std::size_t kCompactMinimum = 50;
 
 }  // namespace
@@ -30,11 +30,13 @@ std::string formatSeconds(double seconds) {
   return std::string(buffer, result.ptr);
 }
 
-void checkDelay(std::string_view who, double delay) {
-  if (delay >= 0) return;
+void checkSeconds(std::string_view who, std::string_view what, double value) {
+  if (value >= 0) return;
   std::string message(who);
-  message += ": delay must be a non-negative number of seconds, got ";
-  message += formatSeconds(delay);
+  message += ": ";
+  message += what;
+  message += " must be a non-negative number of seconds, got ";
+  message += formatSeconds(value);
   throw std::invalid_argument(message);
 }
 

@@ -18,17 +18,24 @@ namespace coil::detail {
 /// `seconds` in the shortest form that reads back exactly ("0.1", "-1", "inf", "nan").
 std::string formatSeconds(double seconds);
 
-/// Throws std::invalid_argument naming `who` and the value unless `delay` is >= 0 (NaN fails).
-void checkDelay(std::string_view who, double delay);
+/// Throws std::invalid_argument "<who>: <what> must be a non-negative number of seconds, got
+/// <value>" unless `value` is >= 0 (NaN fails).
+void checkSeconds(std::string_view who, std::string_view what, double value);
+
+/// checkSeconds(who, "delay", delay): the check of every callLater().
+inline void checkDelay(std::string_view who, double delay) {
+  checkSeconds(who, "delay", delay);
+}
 
 /// Pending DelayedCalls ordered by (time, scheduling order): equal times run FIFO.
 ///
 /// A 4-ary min-heap of small entries (time, sequence number, shared_ptr to the call). Deletion is
 /// lazy: cancel() and moving a call earlier leave a stale entry behind (skipped when it surfaces;
-/// the heap is compacted once more than 50 entries and more than half of it are stale); moving a
-/// call later only updates the call, whose entry is re-keyed when it surfaces. schedule() is
-/// O(log n), cancel() O(1) amortised, popDue() O(log n) amortised; the only allocation per call is
-/// its shared_ptr. Not copyable or movable (calls point back at their queue). Thread: the owner's.
+/// the heap is compacted once more than 50 entries, and at least a quarter of it, are stale);
+/// moving a call later only updates the call, whose entry is re-keyed when it surfaces.
+/// schedule() is O(log n), cancel() O(1) amortised, popDue() O(log n) amortised; the only
+/// allocation per call is its shared_ptr block, recycled through a per-thread free list. Not
+/// copyable or movable (calls point back at their queue). Thread: the owner's.
 class TimerQueue {
  public:
   /// A popDue() result: the call, already detached and marked called, and its function, which the

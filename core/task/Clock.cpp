@@ -25,18 +25,10 @@ std::vector<DelayedCallPtr> Clock::getDelayedCalls() const {
 }
 
 void Clock::advance(double amount) {
-  if (!(amount >= 0))
-    throw std::invalid_argument(
-        "Clock.advance: amount must be a non-negative number of seconds, got " +
-        detail::formatSeconds(amount));
+  detail::checkSeconds("Clock.advance", "amount", amount);
   now_ += amount;
-  while (auto due = queue_.popDue(now_)) {
-    try {
-      due.func();
-    } catch (...) {
-      log::currentException("Unhandled error in a delayed call", "coil.task");
-    }
-  }
+  while (auto due = queue_.popDue(now_))
+    log::callLogged("Unhandled error in a delayed call", "coil.task", due.func);
 }
 
 void Clock::pump(const std::vector<double>& timings) {

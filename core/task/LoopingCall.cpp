@@ -3,6 +3,7 @@
 #include <coil/core/task/LoopingCall.hpp>
 
 #include <coil/core/Errors.hpp>
+#include <coil/core/detail/TimerQueue.hpp>
 
 #include <cmath>
 #include <stdexcept>
@@ -12,10 +13,6 @@
 namespace coil::task {
 
 namespace {
-
-void checkInterval(double interval) {
-  if (!(interval >= 0)) throw std::invalid_argument("LoopingCall: interval must be >= 0");
-}
 
 /// Python's float `%`: the result has the sign of the divisor.
 double pyMod(double a, double b) {
@@ -180,7 +177,7 @@ LoopingCall& LoopingCall::operator=(LoopingCall&& other) noexcept {
 Deferred<LoopingCall*> LoopingCall::start(double interval, bool now) {
   State& s = *state_;
   if (s.running) throw LogicError("Tried to start an already running LoopingCall.");
-  checkInterval(interval);
+  detail::checkSeconds("LoopingCall.start", "interval", interval);
   s.running = true;
   std::uint64_t gen = ++s.generation;
   std::weak_ptr<State> weak = state_;
@@ -244,7 +241,7 @@ double LoopingCall::interval() const noexcept {
 }
 
 void LoopingCall::setInterval(double interval) {
-  checkInterval(interval);
+  detail::checkSeconds("LoopingCall.setInterval", "interval", interval);
   state_->interval = interval;
 }
 
