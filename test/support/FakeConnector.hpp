@@ -70,6 +70,9 @@ class FakeConnector : public IConnector {
     }
   }
 
+  /// The attempt was refused: connectionFailed(ConnectionRefusedError).
+  void refuse() { connectionFailed(Failure(error::ConnectionRefusedError())); }
+
   /// The attempt succeeded: buildProtocol(peer of `transport`); a null protocol makes the
   /// connection lost at once (ConnectionDone), else makeConnection(transport). Returns it.
   std::shared_ptr<IProtocol> connectionMade(ITransport& transport) {

@@ -227,7 +227,7 @@ COIL_TEST_CASE(failedAttemptStopsTheFactoryWhenNotReconnecting) {
   f->noisy = false;
   auto c = std::make_shared<FakeConnector>(f);
   c->connect();
-  c->connectionFailed(Failure(error::ConnectionRefusedError()));
+  c->refuse();
   BOOST_TEST(f->events.back() == "stop");
   BOOST_TEST(f->events[2].find("failed:") == 0u);
   BOOST_TEST(f->numPorts() == 0);
@@ -239,7 +239,7 @@ COIL_TEST_CASE(reconnectingInsideClientConnectionFailedWorks) {
   f->reconnects = 1;
   auto c = std::make_shared<FakeConnector>(f);
   c->connect();
-  c->connectionFailed(Failure(error::ConnectionRefusedError()));
+  c->refuse();
   BOOST_TEST(c->connectCalls == 2);
   BOOST_TEST((c->state() == FakeConnector::State::connecting));
   BOOST_TEST(f->numPorts() == 1);  // doStart once per cycle, no doStop in between

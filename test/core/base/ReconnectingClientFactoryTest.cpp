@@ -78,7 +78,7 @@ COIL_TEST_CASE(firstRetryIsEulerNotInitialDelay) {
   auto f = makeFactory(clock);
   auto c = std::make_shared<FakeConnector>(f);
   c->connect();
-  c->connectionFailed(Failure(error::ConnectionRefusedError()));
+  c->refuse();
   BOOST_TEST(std::abs(pendingDelay(clock) - kE) < 1e-12);
   BOOST_TEST(f->retries == 1);
   BOOST_TEST(f->connector() == c);
@@ -89,7 +89,7 @@ COIL_TEST_CASE(firstRetryWithJitterIsNear272) {
   auto f = makeFactory(clock, true);
   auto c = std::make_shared<FakeConnector>(f);
   c->connect();
-  c->connectionFailed(Failure(error::ConnectionRefusedError()));
+  c->refuse();
   double d = pendingDelay(clock);
   BOOST_TEST(d > kE * (1 - 5 * f->jitter));
   BOOST_TEST(d < kE * (1 + 5 * f->jitter));
@@ -101,7 +101,7 @@ COIL_TEST_CASE(retryConnectsWhenTheDelayElapses) {
   auto f = makeFactory(clock);
   auto c = std::make_shared<FakeConnector>(f);
   c->connect();
-  c->connectionFailed(Failure(error::ConnectionRefusedError()));
+  c->refuse();
   clock.advance(kE - 0.01);
   BOOST_TEST(c->connectCalls == 1);
   clock.advance(0.02);
@@ -119,7 +119,7 @@ COIL_TEST_CASE(delaysGrowByTheFactorUpToMaxDelay) {
   std::vector<double> delays;
   c->connect();
   for (int i = 0; i < 8; ++i) {
-    c->connectionFailed(Failure(error::ConnectionRefusedError()));
+    c->refuse();
     delays.push_back(pendingDelay(clock));
     clock.advance(delays.back());
   }
@@ -140,7 +140,7 @@ COIL_TEST_CASE(jitterFollowsTheSeededNormalDistribution) {
   double delay = 1.0;
   c->connect();
   for (int i = 0; i < 6; ++i) {
-    c->connectionFailed(Failure(error::ConnectionRefusedError()));
+    c->refuse();
     double mean = std::min(delay * kE, 3600.0);
     std::normal_distribution<double> normal(mean, mean * f->jitter);
     double expected = normal(reference);
@@ -162,8 +162,8 @@ COIL_TEST_CASE(sameSeedGivesSameDelays) {
   c1->connect();
   c2->connect();
   for (int i = 0; i < 4; ++i) {
-    c1->connectionFailed(Failure(error::ConnectionRefusedError()));
-    c2->connectionFailed(Failure(error::ConnectionRefusedError()));
+    c1->refuse();
+    c2->refuse();
     double d1 = pendingDelay(clock1);
     BOOST_TEST(d1 == pendingDelay(clock2));
     clock1.advance(d1);
@@ -199,8 +199,7 @@ BOOST_DATA_TEST_CASE(maxRetriesGivesExactlyThatManyRetries, bdata::make({0, 1, 2
   auto c = std::make_shared<FakeConnector>(f);
   c->connect();
   for (int i = 0; i < n + 5; ++i) {
-    if (c->state() == FakeConnector::State::connecting)
-      c->connectionFailed(Failure(error::ConnectionRefusedError()));
+    if (c->state() == FakeConnector::State::connecting) c->refuse();
     clock.advance(10000.0);
   }
   BOOST_TEST(c->connectCalls == 1 + n);
@@ -229,7 +228,7 @@ COIL_TEST_CASE(stopTryingCancelsThePendingRetry) {
   auto f = makeFactory(clock);
   auto c = std::make_shared<FakeConnector>(f);
   c->connect();
-  c->connectionFailed(Failure(error::ConnectionRefusedError()));
+  c->refuse();
   auto pending = f->callID();
   BOOST_REQUIRE(pending);
   f->stopTrying();
@@ -246,7 +245,7 @@ COIL_TEST_CASE(stopTryingWhileConnectingStopsTheConnector) {
   auto f = makeFactory(clock);
   auto c = std::make_shared<FakeConnector>(f);
   c->connect();
-  c->connectionFailed(Failure(error::ConnectionRefusedError()));
+  c->refuse();
   clock.advance(kE);  // the retry is now connecting
   BOOST_REQUIRE((c->state() == FakeConnector::State::connecting));
   f->stopTrying();
@@ -261,7 +260,7 @@ COIL_TEST_CASE(stopTryingIgnoresNotConnectingError) {
   auto f = makeFactory(clock);
   auto c = std::make_shared<FakeConnector>(f);
   c->connect();
-  c->connectionFailed(Failure(error::ConnectionRefusedError()));
+  c->refuse();
   BOOST_REQUIRE((c->state() == FakeConnector::State::disconnected));
   BOOST_CHECK_NO_THROW(f->stopTrying());
   BOOST_TEST(c->stopConnectingCalls == 0);
@@ -322,7 +321,7 @@ COIL_TEST_CASE(retryWithoutArgumentUsesTheRememberedConnector) {
   auto f = makeFactory(clock);
   auto c = std::make_shared<FakeConnector>(f);
   c->connect();
-  c->connectionFailed(Failure(error::ConnectionRefusedError()));
+  c->refuse();
   f->callID()->cancel();
   f->retry();
   clock.advance(1000.0);
@@ -334,7 +333,7 @@ COIL_TEST_CASE(resetDelayRestoresTheInitialState) {
   auto f = makeFactory(clock);
   auto c = std::make_shared<FakeConnector>(f);
   c->connect();
-  c->connectionFailed(Failure(error::ConnectionRefusedError()));
+  c->refuse();
   f->continueTrying = false;
   f->resetDelay();
   BOOST_TEST(f->delay == f->initialDelay);
@@ -354,7 +353,7 @@ COIL_TEST_CASE(resetDelayOnSuccessRestartsBackoff) {
   StringTransport t;
   c->connect();
   for (int i = 0; i < 3; ++i) {
-    c->connectionFailed(Failure(error::ConnectionRefusedError()));
+    c->refuse();
     clock.advance(pendingDelay(clock));
   }
   BOOST_TEST(f->retries == 3);
@@ -371,7 +370,7 @@ COIL_TEST_CASE(withoutResetDelayKeepsGrowingAcrossSuccess) {
   auto c = std::make_shared<FakeConnector>(f);
   StringTransport t;
   c->connect();
-  c->connectionFailed(Failure(error::ConnectionRefusedError()));
+  c->refuse();
   clock.advance(pendingDelay(clock));
   c->connectionMade(t);
   c->connectionLost(Failure(error::ConnectionLost()));
@@ -383,7 +382,7 @@ COIL_TEST_CASE(copyResetsTransientStateLikeUnpickling) {
   auto f = makeFactory(clock);
   auto c = std::make_shared<FakeConnector>(f);
   c->connect();
-  c->connectionFailed(Failure(error::ConnectionRefusedError()));
+  c->refuse();
   f->continueTrying = false;
   ReconnectingClientFactory copy(*f);
   BOOST_TEST(copy.connector() == nullptr);
@@ -447,7 +446,7 @@ COIL_TEST_CASE(pendingRetryKeepsTheConnectorAlive) {
     auto c = std::make_shared<FakeConnector>(f);
     weak = c;
     c->connect();
-    c->connectionFailed(Failure(error::ConnectionRefusedError()));
+    c->refuse();
   }
   BOOST_TEST(!weak.expired());
   clock.advance(kE);
