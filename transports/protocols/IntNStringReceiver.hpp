@@ -52,7 +52,7 @@ class IntNStringReceiver : public Protocol, public IProducer {
   /// True between pauseProducing() (or stopProducing()) and resumeProducing().
   bool paused() const noexcept { return paused_; }
 
-  /// Bytes in the length prefix: 4, 2 or 1.
+  /// Bytes in the length prefix: 1 to 8 (4, 2 and 1 for Int32/16/8StringReceiver).
   std::size_t prefixLength() const noexcept { return prefixLength_; }
 
   /// The longest string accepted (Twisted's default 99999).

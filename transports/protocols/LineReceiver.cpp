@@ -2,6 +2,7 @@
 // Tests: test/transports/protocols/LineReceiverTest.cpp, LineOnlyReceiverTest.cpp
 #include <coil/transports/protocols/LineReceiver.hpp>
 
+#include <algorithm>
 #include <array>
 
 namespace coil::basic {
@@ -47,8 +48,14 @@ void LineReceiver::deliver() {
 
 // Delivers one line; false when parsing must stop (no complete line, too long, disconnecting).
 bool LineReceiver::deliverLine() {
-  const std::size_t end = buffer_.find(delimiter, start_);
+  // Resume where the last failed search stopped, so a long partial line arriving in many chunks
+  // is scanned once, not once per chunk (unless the delimiter changed since).
+  const bool resume = scanned_ > start_ && delimiter == scannedFor_;
+  const std::size_t end = buffer_.find(delimiter, resume ? scanned_ : start_);
   if (end == std::string::npos) {
+    // No delimiter starts before the last delimiter.size() - 1 bytes: the next search starts there.
+    scanned_ = buffer_.size() - std::min(buffer_.size(), delimiter.size() - 1);
+    scannedFor_ = delimiter;
     if (buffer_.size() - start_ >= MAX_LENGTH + delimiter.size()) {
       std::string line = clearLineBuffer();
       lineLengthExceeded(line);
@@ -75,6 +82,7 @@ void LineReceiver::deliverRaw() {
 void LineReceiver::compact() {
   if (start_ == 0) return;
   buffer_.erase(0, start_);
+  scanned_ -= std::min(scanned_, start_);
   start_ = 0;
 }
 
@@ -106,6 +114,7 @@ std::string LineReceiver::clearLineBuffer() {
   std::string rest = buffer_.substr(start_);
   buffer_.clear();
   start_ = 0;
+  scanned_ = 0;
   return rest;
 }
 
@@ -128,19 +137,20 @@ void LineReceiver::stopProducing() {
 // ---- LineOnlyReceiver --------------------------------------------------------------------------
 
 void LineOnlyReceiver::dataReceived(std::string_view data) {
-  // Twisted: lines = (buffer + data).split(delimiter); buffer = lines.pop(-1).
+  // Twisted: lines = (buffer + data).split(delimiter); buffer = lines.pop(-1). The split is done
+  // with the delimiter of this call even if a hook changes it (a copy; short ones stay inline).
+  const std::string delim = delimiter;
   std::string all = std::move(buffer_);
   all.append(data);
   std::size_t tail = 0;  // where the unterminated rest begins (split's left-to-right matches)
-  for (std::size_t f; (f = all.find(delimiter, tail)) != std::string::npos;)
-    tail = f + delimiter.size();
+  for (std::size_t f; (f = all.find(delim, tail)) != std::string::npos;) tail = f + delim.size();
   buffer_.assign(all, tail);
   std::size_t start = 0;
   while (start < tail) {
     if (transport_ && transport_->disconnecting()) return;
-    const std::size_t end = all.find(delimiter, start);
+    const std::size_t end = all.find(delim, start);
     std::string_view line(all.data() + start, end - start);
-    start = end + delimiter.size();
+    start = end + delim.size();
     if (line.size() > MAX_LENGTH) {
       lineLengthExceeded(line);
       return;

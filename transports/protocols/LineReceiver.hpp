@@ -86,6 +86,8 @@ class LineReceiver : public Protocol, public IProducer {
 
   std::string buffer_;  // bytes from start_ on are unparsed
   std::size_t start_ = 0;
+  std::size_t scanned_ = 0;  // no `scannedFor_` starts in [start_, scanned_) of buffer_
+  std::string scannedFor_;
   bool lineMode_ = true;
   bool busyReceiving_ = false;
   bool paused_ = false;
