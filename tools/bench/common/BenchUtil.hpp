@@ -1,6 +1,6 @@
 #pragma once
 /// @file BenchUtil: timing, allocation counting and JSON-lines output shared by coil's benchmarks.
-/// Link count_allocations.cpp into a benchmark to make allocationCount() live.
+/// Link CountAllocations.cpp into a benchmark to make allocationCount() live.
 
 #include <chrono>
 #include <cstdint>

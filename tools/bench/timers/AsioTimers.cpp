@@ -27,8 +27,7 @@ Run runAsio(const std::vector<double>& delays, bool instrument) {
   std::uint64_t fired = 0;
   if (instrument) run.late.prepare(n);
 
-  const std::uint64_t c0 = cpuNs();
-  const double w0 = steadySeconds();
+  const Span span;
   std::vector<asio::steady_timer> timers;
   timers.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
@@ -41,16 +40,12 @@ Run runAsio(const std::vector<double>& delays, bool instrument) {
       if (instrument) run.late.fired(i, toSeconds(std::chrono::steady_clock::now()));
       if (++fired == target) io.stop();
     });
-    if (instrument) {
-      run.late.dueOwn[i] = toSeconds(t.expiry());
-      run.late.dueReal[i] = scheduledAt + delays[i];
-    }
+    if (instrument) run.late.due(i, toSeconds(t.expiry()), scheduledAt, delays[i]);
   }
   for (std::size_t i = 1; i < n; i += 2) timers[i].cancel();
   if (instrument) run.late.loopStart = steadySeconds();
   if (target > 0) io.run();
-  run.cpuNs = cpuNs() - c0;
-  run.wallNs = static_cast<std::uint64_t>((steadySeconds() - w0) * 1e9);
+  span.finish(run);
   run.fired = fired;
   return run;
 }

@@ -65,8 +65,7 @@ Run runLibev(const std::vector<double>& delays, bool instrument) {
   if (instrument) run.late.prepare(n);
   gState = &s;
 
-  const std::uint64_t c0 = cpuNs();
-  const double w0 = steadySeconds();
+  const Span span;
   std::unique_ptr<ev_timer[]> timers(new ev_timer[n]);
   for (std::size_t i = 0; i < n; ++i) {
     const double scheduledAt = instrument ? steadySeconds() : 0.0;  // read first
@@ -74,16 +73,12 @@ Run runLibev(const std::vector<double>& delays, bool instrument) {
     ev_timer_init(t, onTimer, delays[i], 0.);
     t->data = reinterpret_cast<void*>(static_cast<std::uintptr_t>(i));
     ev_timer_start(s.loop, t);
-    if (instrument) {
-      run.late.dueOwn[i] = 0.0;  // see onTimer()
-      run.late.dueReal[i] = scheduledAt + delays[i];
-    }
+    if (instrument) run.late.due(i, 0.0, scheduledAt, delays[i]);  // see onTimer()
   }
   for (std::size_t i = 1; i < n; i += 2) ev_timer_stop(s.loop, &timers[i]);
   if (instrument) run.late.loopStart = steadySeconds();
   if (s.target > 0) ev_run(s.loop, 0);
-  run.cpuNs = cpuNs() - c0;
-  run.wallNs = static_cast<std::uint64_t>((steadySeconds() - w0) * 1e9);
+  span.finish(run);
   run.fired = s.fired;
 
   gState = nullptr;

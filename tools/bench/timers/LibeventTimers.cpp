@@ -63,8 +63,7 @@ Run runLibevent(const std::vector<double>& delays, bool instrument) {
   s.late = &run.late;
   if (instrument) run.late.prepare(n);
 
-  const std::uint64_t c0 = cpuNs();
-  const double w0 = steadySeconds();
+  const Span span;
   std::unique_ptr<Slot[]> slots(new Slot[n]);
   for (std::size_t i = 0; i < n; ++i) {
     const double scheduledAt = instrument ? steadySeconds() : 0.0;  // read first
@@ -73,17 +72,13 @@ Run runLibevent(const std::vector<double>& delays, bool instrument) {
     evtimer_assign(&slot.ev, s.base, onTimer, &slot.arg);
     timeval tv = toTimeval(delays[i]);
     evtimer_add(&slot.ev, &tv);
-    if (instrument) {
-      // ev_timeout: the absolute due time in libevent's own monotonic clock.
-      run.late.dueOwn[i] = toSeconds(slot.ev.ev_timeout);
-      run.late.dueReal[i] = scheduledAt + delays[i];
-    }
+    // ev_timeout: the absolute due time in libevent's own monotonic clock.
+    if (instrument) run.late.due(i, toSeconds(slot.ev.ev_timeout), scheduledAt, delays[i]);
   }
   for (std::size_t i = 1; i < n; i += 2) evtimer_del(&slots[i].ev);
   if (instrument) run.late.loopStart = steadySeconds();
   if (s.target > 0) event_base_dispatch(s.base);
-  run.cpuNs = cpuNs() - c0;
-  run.wallNs = static_cast<std::uint64_t>((steadySeconds() - w0) * 1e9);
+  span.finish(run);
   run.fired = s.fired;
 
   for (std::size_t i = 0; i < n; ++i) event_del(&slots[i].ev);

@@ -48,8 +48,7 @@ Run runLibuv(const std::vector<double>& delays, bool instrument) {
   if (instrument) run.late.prepare(n);
   gState = &s;
 
-  const std::uint64_t c0 = cpuNs();
-  const double w0 = steadySeconds();
+  const Span span;
   std::unique_ptr<uv_timer_t[]> timers(new uv_timer_t[n]);
   for (std::size_t i = 0; i < n; ++i) {
     const double scheduledAt = instrument ? steadySeconds() : 0.0;  // read first
@@ -58,16 +57,13 @@ Run runLibuv(const std::vector<double>& delays, bool instrument) {
     t->data = reinterpret_cast<void*>(static_cast<std::uintptr_t>(i));
     const std::uint64_t ms = ceilMilliseconds(delays[i]);
     uv_timer_start(t, onTimer, ms, 0);
-    if (instrument) {
-      run.late.dueOwn[i] = static_cast<double>(uv_now(s.loop) + ms) * 1e-3;
-      run.late.dueReal[i] = scheduledAt + delays[i];
-    }
+    if (instrument)
+      run.late.due(i, static_cast<double>(uv_now(s.loop) + ms) * 1e-3, scheduledAt, delays[i]);
   }
   for (std::size_t i = 1; i < n; i += 2) uv_timer_stop(&timers[i]);
   if (instrument) run.late.loopStart = steadySeconds();
   if (s.target > 0) uv_run(s.loop, UV_RUN_DEFAULT);
-  run.cpuNs = cpuNs() - c0;
-  run.wallNs = static_cast<std::uint64_t>((steadySeconds() - w0) * 1e9);
+  span.finish(run);
   run.fired = s.fired;
 
   gState = nullptr;

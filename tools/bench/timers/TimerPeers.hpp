@@ -60,6 +60,12 @@ struct Lateness {
   std::vector<std::size_t> index;
   /// Steady-clock time at which the loop started running (scheduling and cancelling done).
   double loopStart = 0.0;
+  /// Records timer i's due time: `own` in the library's clock, `scheduledAt + delay` on the
+  /// steady clock (`scheduledAt`: read just before scheduling it).
+  void due(std::size_t i, double own, double scheduledAt, double delay) {
+    dueOwn[i] = own;
+    dueReal[i] = scheduledAt + delay;
+  }
   /// Records a firing of timer i at `ownNow` (library clock, seconds).
   void fired(std::size_t i, double ownNow) {
     own.push_back(ownNow - dueOwn[i]);
@@ -82,6 +88,18 @@ struct Run {
   Lateness late;
   /// Non-empty when the run failed.
   std::string error;
+};
+
+/// The span a runner measures: starts (CPU, then wall clock) when constructed, at the start of
+/// the timed region; finish() stores both durations in the run.
+struct Span {
+  std::uint64_t cpu0 = cpuNs();
+  double wall0 = steadySeconds();
+  /// Ends the span: sets run.cpuNs and run.wallNs.
+  void finish(Run& run) const {
+    run.cpuNs = cpuNs() - cpu0;
+    run.wallNs = static_cast<std::uint64_t>((steadySeconds() - wall0) * 1e9);
+  }
 };
 
 /// A runner: runs the workload once; `instrument` records lateness (and costs extra CPU).

@@ -44,8 +44,7 @@ Run runCoil(const std::vector<double>& delays, bool instrument) {
   } s{reactor.get(), 0, expectedFires(n), instrument, &run.late};
   if (instrument) run.late.prepare(n);
 
-  const std::uint64_t c0 = cpuNs();
-  const double w0 = steadySeconds();
+  const Span span;
   std::vector<DelayedCallPtr> toCancel;
   toCancel.reserve(n / 2);
   for (std::size_t i = 0; i < n; ++i) {
@@ -55,17 +54,13 @@ Run runCoil(const std::vector<double>& delays, bool instrument) {
       if (state->instrument) state->late->fired(i, state->reactor->seconds());
       if (++state->fired == state->target) state->reactor->stop();
     });
-    if (instrument) {
-      run.late.dueOwn[i] = call->getTime();
-      run.late.dueReal[i] = scheduledAt + delays[i];
-    }
+    if (instrument) run.late.due(i, call->getTime(), scheduledAt, delays[i]);
     if (cancelled(i)) toCancel.push_back(std::move(call));
   }
   for (DelayedCallPtr& call : toCancel) call->cancel();
   if (instrument) run.late.loopStart = steadySeconds();
   if (s.target > 0) reactor->run(false);
-  run.cpuNs = cpuNs() - c0;
-  run.wallNs = static_cast<std::uint64_t>((steadySeconds() - w0) * 1e9);
+  span.finish(run);
   run.fired = s.fired;
   return run;
 }
