@@ -91,6 +91,9 @@ namespace coil {
 
 // ---- defer ----------------------------------------------------------------------------------
 
+/// A reactor backend lacks a capability (Python's NotImplementedError).
+COIL_DEFINE_LOGIC_ERROR(NotImplementedError, LogicError, "Not implemented");
+
 /// callback()/errback() on a Deferred that already has a result.
 COIL_DEFINE_LOGIC_ERROR(AlreadyCalledError, LogicError, "Deferred was already called");
 /// A Deferred's result type does not match the typed view used on it (coil-specific).

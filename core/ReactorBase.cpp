@@ -5,6 +5,7 @@
 #include <coil/core/DeferredList.hpp>
 #include <coil/core/Errors.hpp>
 #include <coil/core/Log.hpp>
+#include <coil/core/Protocol.hpp>
 #include <coil/core/Result.hpp>
 #include <coil/core/ThreadPool.hpp>
 #include <coil/core/detail/TimerQueue.hpp>
@@ -35,6 +36,27 @@ namespace {
 namespace bs2 = boost::signals2;
 
 constexpr const char* kLogSystem = "coil.reactor";
+
+// Twisted's isIPAddress for AF_INET: four decimal parts of at most 255 (core knows no
+// inet_pton).
+bool isIPv4Literal(std::string_view s) {
+  int parts = 0;
+  std::size_t i = 0;
+  while (i <= s.size()) {
+    std::size_t start = i;
+    int value = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9' && i - start < 3) {
+      value = value * 10 + (s[i] - '0');
+      ++i;
+    }
+    if (i == start || value > 255) return false;
+    ++parts;
+    if (i == s.size()) break;
+    if (s[i] != '.') return false;
+    ++i;
+  }
+  return parts == 4;
+}
 
 // The longest wait timeout() returns: 2**31 ms, the most epoll_wait's int accepts.
 constexpr double kLongestTimeout = 2147483.0;
@@ -226,6 +248,7 @@ struct ReactorBase::Impl {
 
   std::unique_ptr<ThreadPool> pool;
   std::vector<std::unique_ptr<ThreadPool>> retiredPools;  // stopped; kept so references stay valid
+  std::shared_ptr<IHostnameResolver> resolver;
   std::optional<TriggerId> poolStartupId;
   std::optional<TriggerId> poolShutdownId;
 
@@ -389,6 +412,83 @@ void ReactorBase::callInThread(std::function<void()> f) {
 void ReactorBase::suggestThreadPoolSize(std::size_t size) {
   ThreadPool& pool = getThreadPool();
   pool.adjustPoolsize(pool.minThreads(), size);
+}
+
+// ---- name resolution
+
+IHostnameResolver& ReactorBase::nameResolver() {
+  if (!impl_->resolver) notImplemented("nameResolver (no resolver installed)");
+  return *impl_->resolver;
+}
+
+std::shared_ptr<IHostnameResolver> ReactorBase::installNameResolver(
+    std::shared_ptr<IHostnameResolver> resolver) {
+  std::swap(impl_->resolver, resolver);
+  return resolver;
+}
+
+Deferred<std::string> ReactorBase::resolve(std::string name, std::vector<double> timeout) {
+  if (name.empty()) return succeed(std::string("0.0.0.0"));
+  if (isIPv4Literal(name)) return succeed(std::move(name));
+  if (!impl_->resolver) {
+    return fail<std::string>(
+        error::DNSLookupError("address '" + name + "' not found: no resolver"));
+  }
+  double total = 0;
+  for (double t : timeout) total += t;
+  if (timeout.empty()) total = 60;
+  return impl_->resolver->resolveHostName(name, 0, AddressTypes::ipv4)
+      .addTimeout(total, *this)
+      .addCallbacks(
+          [name](std::vector<Address> found) -> Result<std::string> {
+            for (const Address& a : found) {
+              if (const auto* v4 = std::get_if<IPv4Address>(&a)) return v4->host;
+            }
+            return Failure(error::DNSLookupError("address '" + name + "' not found"));
+          },
+          [name](Failure f) -> Result<std::string> {
+            if (f.check<TimeoutError>()) {
+              return Failure(
+                  error::DNSLookupError("address '" + name + "' not found: timeout error"));
+            }
+            return f;
+          });
+}
+
+// ---- capabilities the backend did not override
+
+void ReactorBase::notImplemented(std::string_view method) const {
+  throw NotImplementedError(std::string(backendName()) + " does not implement " +
+                            std::string(method));
+}
+
+std::shared_ptr<IListeningPort> ReactorBase::doListenTCP(int, std::shared_ptr<Factory>, int,
+                                                         std::string_view) {
+  notImplemented("listenTCP");
+}
+
+std::shared_ptr<IConnector> ReactorBase::doConnectTCP(std::string_view, int,
+                                                      std::shared_ptr<ClientFactory>, double,
+                                                      std::optional<BindAddress>) {
+  notImplemented("connectTCP");
+}
+
+std::shared_ptr<IListeningPort> ReactorBase::doListenUNIX(std::string, std::shared_ptr<Factory>,
+                                                          int, int, bool) {
+  notImplemented("listenUNIX");
+}
+
+std::shared_ptr<IConnector> ReactorBase::doConnectUNIX(std::string, std::shared_ptr<ClientFactory>,
+                                                       double, bool) {
+  notImplemented("connectUNIX");
+}
+
+std::shared_ptr<IListeningPort> ReactorBase::doAdoptStreamPort(int, int, std::shared_ptr<Factory>) {
+  notImplemented("adoptStreamPort");
+}
+
+void ReactorBase::doAdoptStreamConnection(int, int, std::shared_ptr<Factory>) {
+  notImplemented("adoptStreamConnection");
 }
 
 ThreadPool& ReactorBase::getThreadPool() {

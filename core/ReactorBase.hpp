@@ -5,24 +5,37 @@
 /// Backends derive from it and implement the fd-set operations, doIteration() and wakeUp().
 /// backends/PosixReactor does so once over a Multiplexer.
 
+#include <coil/core/IHostnameResolver.hpp>
 #include <coil/core/IReactorCore.hpp>
 #include <coil/core/IReactorFDSet.hpp>
+#include <coil/core/IReactorSocket.hpp>
+#include <coil/core/IReactorTCP.hpp>
 #include <coil/core/IReactorThreads.hpp>
 #include <coil/core/IReactorTime.hpp>
+#include <coil/core/IReactorUNIX.hpp>
 
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace coil {
 
 class ThreadPool;
 
 /// The abstract reactor. Thread: reactor, except where a method says "Thread: any".
+///
+/// It offers every capability interface so that code holding a ReactorBase& can call
+/// listenTCP() and the rest directly; a backend overrides what it supports, and the others
+/// throw NotImplementedError naming the backend and the method.
 class ReactorBase : public IReactorCore,
                     public IReactorTime,
                     public IReactorFDSet,
-                    public IReactorThreads {
+                    public IReactorThreads,
+                    public IReactorTCP,
+                    public IReactorUNIX,
+                    public IReactorSocket {
  public:
   /// A reactor that has not run yet.
   ReactorBase();
@@ -57,6 +70,19 @@ class ReactorBase : public IReactorCore,
   /// trigger.
   ThreadPool& getThreadPool();
 
+  // ---- name resolution (IReactorPluggableNameResolver)
+  /// The resolver used for host names (backends install a getaddrinfo one running in the
+  /// thread pool). Throws NotImplementedError when none is installed.
+  IHostnameResolver& nameResolver();
+  /// Replaces the resolver; returns the previous one (may be null).
+  std::shared_ptr<IHostnameResolver> installNameResolver(
+      std::shared_ptr<IHostnameResolver> resolver);
+  /// Twisted's reactor.resolve(): "" is "0.0.0.0", an IPv4 literal is itself, anything else is
+  /// the first IPv4 address nameResolver() finds. Fails with error::DNSLookupError ("address
+  /// 'x' not found"), also when the sum of `timeout` (60 s if empty) passes first.
+  Deferred<std::string> resolve(std::string name,
+                                std::vector<double> timeout = {1.0, 3.0, 11.0, 45.0});
+
   // ---- the backend seam
   /// Waits for I/O for at most `timeout` seconds (nullopt: until woken) and dispatches it.
   virtual void doIteration(std::optional<double> timeout) = 0;
@@ -68,6 +94,25 @@ class ReactorBase : public IReactorCore,
  protected:
   /// Installs SIGINT/SIGTERM (and SIGCHLD) handling; called during startup by run(true).
   virtual void installSignalHandlers() {}
+
+  // ---- capabilities a backend may lack: each throws NotImplementedError unless overridden
+  std::shared_ptr<IListeningPort> doListenTCP(int port, std::shared_ptr<Factory> factory,
+                                              int backlog, std::string_view interface) override;
+  std::shared_ptr<IConnector> doConnectTCP(std::string_view host, int port,
+                                           std::shared_ptr<ClientFactory> factory, double timeout,
+                                           std::optional<BindAddress> bindAddress) override;
+  std::shared_ptr<IListeningPort> doListenUNIX(std::string address,
+                                               std::shared_ptr<Factory> factory, int backlog,
+                                               int mode, bool wantPID) override;
+  std::shared_ptr<IConnector> doConnectUNIX(std::string address,
+                                            std::shared_ptr<ClientFactory> factory, double timeout,
+                                            bool checkPID) override;
+  std::shared_ptr<IListeningPort> doAdoptStreamPort(int fd, int addressFamily,
+                                                    std::shared_ptr<Factory> factory) override;
+  void doAdoptStreamConnection(int fd, int addressFamily,
+                               std::shared_ptr<Factory> factory) override;
+  /// Throws NotImplementedError("<backend> does not implement <method>").
+  [[noreturn]] void notImplemented(std::string_view method) const;
   /// Runs pending thread calls (those present at entry), then due timed calls; fires
   /// "shutdown" at the end of the pass after stop(). Exceptions are logged.
   void runUntilCurrent();
