@@ -3,11 +3,14 @@
 
 #include <coil/core/IListeningPort.hpp>
 
+#include <cstddef>
 #include <memory>
 
 namespace coil {
 
 class Factory;
+class DatagramProtocol;
+class IUDPPort;
 
 /// Takes over already-open, non-blocking sockets. The descriptor is duplicated: the caller
 /// still owns (and should close) the one it passed. `addressFamily` is AF_INET, AF_INET6 or
@@ -29,6 +32,13 @@ class IReactorSocket {
     doAdoptStreamConnection(fd, addressFamily, std::move(factory));
   }
 
+  /// Serves the bound UDP socket `fd` (AF_INET or AF_INET6 only) with `protocol`.
+  std::shared_ptr<IUDPPort> adoptDatagramPort(int fd, int addressFamily,
+                                              std::shared_ptr<DatagramProtocol> protocol,
+                                              std::size_t maxPacketSize = 8192) {
+    return doAdoptDatagramPort(fd, addressFamily, std::move(protocol), maxPacketSize);
+  }
+
  protected:
   /// adoptStreamPort().
   virtual std::shared_ptr<IListeningPort> doAdoptStreamPort(int fd, int addressFamily,
@@ -36,6 +46,10 @@ class IReactorSocket {
   /// adoptStreamConnection().
   virtual void doAdoptStreamConnection(int fd, int addressFamily,
                                        std::shared_ptr<Factory> factory) = 0;
+  /// adoptDatagramPort().
+  virtual std::shared_ptr<IUDPPort> doAdoptDatagramPort(int fd, int addressFamily,
+                                                        std::shared_ptr<DatagramProtocol> protocol,
+                                                        std::size_t maxPacketSize) = 0;
 };
 
 }  // namespace coil

@@ -491,6 +491,35 @@ void ReactorBase::doAdoptStreamConnection(int, int, std::shared_ptr<Factory>) {
   notImplemented("adoptStreamConnection");
 }
 
+std::shared_ptr<IUDPPort> ReactorBase::doAdoptDatagramPort(int, int,
+                                                           std::shared_ptr<DatagramProtocol>,
+                                                           std::size_t) {
+  notImplemented("adoptDatagramPort");
+}
+
+std::shared_ptr<IUDPPort> ReactorBase::doListenUDP(int, std::shared_ptr<DatagramProtocol>,
+                                                   std::string_view, std::size_t) {
+  notImplemented("listenUDP");
+}
+
+std::shared_ptr<IMulticastPort> ReactorBase::doListenMulticast(int,
+                                                               std::shared_ptr<DatagramProtocol>,
+                                                               std::string_view, std::size_t,
+                                                               bool) {
+  notImplemented("listenMulticast");
+}
+
+std::shared_ptr<IUNIXDatagramPort> ReactorBase::doListenUNIXDatagram(
+    std::string, std::shared_ptr<DatagramProtocol>, std::size_t, int) {
+  notImplemented("listenUNIXDatagram");
+}
+
+std::shared_ptr<IUNIXDatagramConnectedPort> ReactorBase::doConnectUNIXDatagram(
+    std::string, std::shared_ptr<ConnectedDatagramProtocol>, std::size_t, int,
+    std::optional<std::string>) {
+  notImplemented("connectUNIXDatagram");
+}
+
 ThreadPool& ReactorBase::getThreadPool() {
   Impl& m = *impl_;
   if (!m.pool) {

@@ -8,11 +8,14 @@
 #include <coil/core/IHostnameResolver.hpp>
 #include <coil/core/IReactorCore.hpp>
 #include <coil/core/IReactorFDSet.hpp>
+#include <coil/core/IReactorMulticast.hpp>
 #include <coil/core/IReactorSocket.hpp>
 #include <coil/core/IReactorTCP.hpp>
 #include <coil/core/IReactorThreads.hpp>
 #include <coil/core/IReactorTime.hpp>
+#include <coil/core/IReactorUDP.hpp>
 #include <coil/core/IReactorUNIX.hpp>
+#include <coil/core/IReactorUNIXDatagram.hpp>
 
 #include <memory>
 #include <optional>
@@ -35,7 +38,10 @@ class ReactorBase : public IReactorCore,
                     public IReactorThreads,
                     public IReactorTCP,
                     public IReactorUNIX,
-                    public IReactorSocket {
+                    public IReactorSocket,
+                    public IReactorUDP,
+                    public IReactorMulticast,
+                    public IReactorUNIXDatagram {
  public:
   /// A reactor that has not run yet.
   ReactorBase();
@@ -111,6 +117,23 @@ class ReactorBase : public IReactorCore,
                                                     std::shared_ptr<Factory> factory) override;
   void doAdoptStreamConnection(int fd, int addressFamily,
                                std::shared_ptr<Factory> factory) override;
+  std::shared_ptr<IUDPPort> doAdoptDatagramPort(int fd, int addressFamily,
+                                                std::shared_ptr<DatagramProtocol> protocol,
+                                                std::size_t maxPacketSize) override;
+  std::shared_ptr<IUDPPort> doListenUDP(int port, std::shared_ptr<DatagramProtocol> protocol,
+                                        std::string_view interface,
+                                        std::size_t maxPacketSize) override;
+  std::shared_ptr<IMulticastPort> doListenMulticast(int port,
+                                                    std::shared_ptr<DatagramProtocol> protocol,
+                                                    std::string_view interface,
+                                                    std::size_t maxPacketSize,
+                                                    bool listenMultiple) override;
+  std::shared_ptr<IUNIXDatagramPort> doListenUNIXDatagram(
+      std::string address, std::shared_ptr<DatagramProtocol> protocol, std::size_t maxPacketSize,
+      int mode) override;
+  std::shared_ptr<IUNIXDatagramConnectedPort> doConnectUNIXDatagram(
+      std::string address, std::shared_ptr<ConnectedDatagramProtocol> protocol,
+      std::size_t maxPacketSize, int mode, std::optional<std::string> bindAddress) override;
   /// Throws NotImplementedError("<backend> does not implement <method>").
   [[noreturn]] void notImplemented(std::string_view method) const;
   /// Runs pending thread calls (those present at entry), then due timed calls; fires
