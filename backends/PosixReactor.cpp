@@ -6,6 +6,7 @@
 #include <coil/backends/detail/Syscall.hpp>
 #include <coil/core/Errors.hpp>
 #include <coil/core/Log.hpp>
+#include <coil/transports/tcp/GaiResolver.hpp>
 
 #include <fcntl.h>
 #include <signal.h>
@@ -178,6 +179,7 @@ PosixReactor::PosixReactor(std::unique_ptr<Multiplexer> multiplexer)
   waker_ = std::make_shared<detail::Waker>();
   registerInternal(waker_);
   wakeFd_.store(waker_->writeFd(), std::memory_order_release);
+  installNameResolver(std::make_shared<stream::GaiResolver>(*this));
 }
 
 PosixReactor::~PosixReactor() {

@@ -93,6 +93,30 @@ class PosixReactor : public ReactorBase {
   /// Thread: reactor.
   void installSignalHandlers() override;
 
+  // ---- stream sockets: TCP, UNIX, adopted (backends/PosixReactorStream.cpp, transports/tcp)
+  /// listenTCP(): a transports/tcp Port. Thread: reactor.
+  std::shared_ptr<IListeningPort> doListenTCP(int port, std::shared_ptr<Factory> factory,
+                                              int backlog, std::string_view interface) override;
+  /// connectTCP(): a transports/tcp Connector, host names through nameResolver().
+  /// Thread: reactor.
+  std::shared_ptr<IConnector> doConnectTCP(std::string_view host, int port,
+                                           std::shared_ptr<ClientFactory> factory, double timeout,
+                                           std::optional<BindAddress> bindAddress) override;
+  /// listenUNIX(). Thread: reactor.
+  std::shared_ptr<IListeningPort> doListenUNIX(std::string address,
+                                               std::shared_ptr<Factory> factory, int backlog,
+                                               int mode, bool wantPID) override;
+  /// connectUNIX(). Thread: reactor.
+  std::shared_ptr<IConnector> doConnectUNIX(std::string address,
+                                            std::shared_ptr<ClientFactory> factory, double timeout,
+                                            bool checkPID) override;
+  /// adoptStreamPort(). Thread: reactor.
+  std::shared_ptr<IListeningPort> doAdoptStreamPort(int fd, int addressFamily,
+                                                    std::shared_ptr<Factory> factory) override;
+  /// adoptStreamConnection(). Thread: reactor.
+  void doAdoptStreamConnection(int fd, int addressFamily,
+                               std::shared_ptr<Factory> factory) override;
+
  private:
   friend class detail::SignalPipe;
 

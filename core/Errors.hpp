@@ -165,6 +165,12 @@ class CannotListenError : public BindError {
                   "", ec),
         interface(std::move(interface)),
         port(port) {}
+  /// A failure to listen on a non-IP `address` (a UNIX path) for `reason`, e.g. "Cannot acquire
+  /// lock": "Couldn't listen on <address>: <reason>."; port() is 0.
+  CannotListenError(std::string address, std::string reason, std::error_code ec = {})
+      : BindError("Couldn't listen on " + address, std::move(reason), ec),
+        interface(std::move(address)),
+        port(0) {}
   /// The interface given to listen (empty = any).
   std::string interface;
   /// The port given to listen.

@@ -26,7 +26,8 @@ class ITransport : public IConsumer, public IProducer {
 
   /// Queues a copy of `data` and sends what the socket takes now. Never blocks, never fails
   /// synchronously: errors arrive as connectionLost(). Ignored when not connected, after
-  /// loseConnection()/abortConnection(), or after a write half-close.
+  /// abortConnection(), or after loseWriteConnection(); accepted (and flushed before the
+  /// close) after loseConnection(), so that a registered producer can finish.
   void write(std::string_view data) override = 0;
 
   /// write() of each piece in order (one copy each). Transports may override to coalesce.
