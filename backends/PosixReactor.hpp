@@ -117,6 +117,32 @@ class PosixReactor : public ReactorBase {
   void doAdoptStreamConnection(int fd, int addressFamily,
                                std::shared_ptr<Factory> factory) override;
 
+  // ---- datagram sockets: UDP, multicast, UNIX datagram, adopted UDP
+  // (backends/PosixReactorDatagram.cpp, transports/udp, transports/unix/UNIXDatagramPort)
+  /// listenUDP(): a transports/udp UDPPort, bound and started. Thread: reactor.
+  std::shared_ptr<IUDPPort> doListenUDP(int port, std::shared_ptr<DatagramProtocol> protocol,
+                                        std::string_view interface,
+                                        std::size_t maxPacketSize) override;
+  /// listenMulticast(): a transports/udp MulticastPort. Thread: reactor.
+  std::shared_ptr<IMulticastPort> doListenMulticast(int port,
+                                                    std::shared_ptr<DatagramProtocol> protocol,
+                                                    std::string_view interface,
+                                                    std::size_t maxPacketSize,
+                                                    bool listenMultiple) override;
+  /// listenUNIXDatagram(). Thread: reactor.
+  std::shared_ptr<IUNIXDatagramPort> doListenUNIXDatagram(
+      std::string address, std::shared_ptr<DatagramProtocol> protocol, std::size_t maxPacketSize,
+      int mode) override;
+  /// connectUNIXDatagram(). Thread: reactor.
+  std::shared_ptr<IUNIXDatagramConnectedPort> doConnectUNIXDatagram(
+      std::string address, std::shared_ptr<ConnectedDatagramProtocol> protocol,
+      std::size_t maxPacketSize, int mode, std::optional<std::string> bindAddress) override;
+  /// adoptDatagramPort(): duplicates `fd` (AF_INET/AF_INET6 only). Thread: reactor.
+  std::shared_ptr<IUDPPort> doAdoptDatagramPort(int fd, int addressFamily,
+                                                std::shared_ptr<DatagramProtocol> protocol,
+                                                std::size_t maxPacketSize) override;
+  // ---- end of datagram sockets
+
  private:
   friend class detail::SignalPipe;
 

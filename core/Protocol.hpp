@@ -291,6 +291,13 @@ class AbstractDatagramProtocol {
   /// The port's transport: null outside makeConnection()..doStop().
   IDatagramTransport* transport() const noexcept { return transport_; }
 
+  /// The transport as `T` (IUDPTransport, IMulticastTransport, IUNIXDatagramTransport, …), or
+  /// null when there is none or it is not a `T`. Include T's header to use it.
+  template <class T>
+  T* transportAs() const {
+    return dynamic_cast<T*>(transport_);
+  }
+
   /// How many ports use this protocol.
   int numPorts() const noexcept { return numPorts_; }
 
