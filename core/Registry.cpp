@@ -1,10 +1,43 @@
-// Registry: the ordered table of backends (and later endpoint parsers and service makers).
+// Registry: the ordered table of backends and endpoint parsers (later also service makers).
 // Tests: test/plugins/RegistryTest.cpp
 #include <coil/core/Registry.hpp>
 
 #include <stdexcept>
 
 namespace coil {
+
+namespace {
+
+bool equalsIgnoringCase(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+template <class Entry>
+void checkParser(const Entry& entry, const Entry* taken, const char* kind) {
+  if (entry.prefix.empty())
+    throw std::invalid_argument(std::string("a ") + kind + " needs a prefix");
+  if (!entry.parse)
+    throw std::invalid_argument(std::string(kind) + " '" + entry.prefix + "' has no parse()");
+  if (taken) {
+    throw std::invalid_argument(std::string(kind) + " prefix '" + entry.prefix + "' from " +
+                                entry.origin + " is already taken by '" + taken->prefix +
+                                "' from " + taken->origin);
+  }
+}
+
+template <class Entry>
+const Entry* findIgnoringCase(const std::vector<Entry>& entries, std::string_view prefix) {
+  for (const auto& e : entries)
+    if (equalsIgnoringCase(e.prefix, prefix)) return &e;
+  return nullptr;
+}
+
+}  // namespace
 
 void Registry::addBackend(BackendEntry entry) {
   if (entry.name.empty()) throw std::invalid_argument("a backend needs a name");
@@ -27,6 +60,26 @@ std::vector<std::string> Registry::availableBackends() const {
   for (const auto& b : backends_)
     if (!b.probe || !b.probe()) out.push_back(b.name);
   return out;
+}
+
+void Registry::addServerParser(ServerEndpointParserEntry entry) {
+  checkParser(entry, findIgnoringCase(serverParsers_, entry.prefix), "server endpoint parser");
+  serverParsers_.push_back(std::move(entry));
+}
+
+const ServerEndpointParserEntry* Registry::findServerParser(std::string_view type) const noexcept {
+  for (const auto& e : serverParsers_)
+    if (e.exactCase ? e.prefix == type : equalsIgnoringCase(e.prefix, type)) return &e;
+  return nullptr;
+}
+
+void Registry::addClientParser(ClientEndpointParserEntry entry) {
+  checkParser(entry, findIgnoringCase(clientParsers_, entry.prefix), "client endpoint parser");
+  clientParsers_.push_back(std::move(entry));
+}
+
+const ClientEndpointParserEntry* Registry::findClientParser(std::string_view type) const noexcept {
+  return findIgnoringCase(clientParsers_, type);
 }
 
 }  // namespace coil

@@ -4,6 +4,7 @@
 
 #include <coil/backends/Backends.hpp>
 #include <coil/core/ReactorBase.hpp>
+#include <coil/transports/endpoints/StringEndpoints.hpp>
 
 #include <cstdlib>
 
@@ -26,6 +27,7 @@ struct Defaults {
   plugins::PluginLoader loader{registry};
   Defaults() {
     registerBuiltins(registry);
+    endpoints::registerBuiltinParsers(registry);
     loader.loadSearchPath();
   }
 };
