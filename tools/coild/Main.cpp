@@ -1,8 +1,9 @@
 // coild: the coil runner — backend choice (--reactor, --list-reactors), plugin directories and
-// the `echo` service.
+// the `echo` service (on coil's TCP and UNIX transports).
 // Tests: test/tools/CoildTest.cpp
 #include "EchoService.hpp"
 
+#include <coil/core/DeferredList.hpp>
 #include <coil/core/Log.hpp>
 #include <coil/core/ReactorBase.hpp>
 #include <coil/plugins/Reactors.hpp>
@@ -48,8 +49,8 @@ void printHelp(std::ostream& out, const Global& global) {
       << "Runs a coil service on the chosen reactor backend.\n\n"
       << global.options << "\n"
       << "Commands:\n"
-      << "  echo [--port PORT] [--interface ADDR]\n"
-      << "                        serve a TCP echo service until SIGINT or SIGTERM\n"
+      << "  echo [--port PORT] [--interface ADDR] [--unix PATH]\n"
+      << "                        serve an echo service (TCP, UNIX) until SIGINT or SIGTERM\n"
       << "                        (`coild echo --help` for its options)\n";
 }
 
@@ -95,13 +96,15 @@ void listReactors(std::ostream& out) {
 int runEcho(const std::vector<std::string>& args, const Global& global) {
   po::options_description options("echo options");
   int port = 8000;
-  std::string interface = "127.0.0.1";
+  std::string interface;
+  std::string unixPath;
   options.add_options()("help,h", "show this help and exit")(
       "port,p", po::value<int>(&port)->default_value(8000)->value_name("PORT"),
       "TCP port to listen on (0: any free port)")(
-      "interface",
-      po::value<std::string>(&interface)->default_value("127.0.0.1")->value_name("ADDR"),
-      "numeric IPv4 or IPv6 address to listen on");
+      "interface", po::value<std::string>(&interface)->value_name("ADDR"),
+      "numeric IPv4 or IPv6 address to listen on (default: every IPv4 address)")(
+      "unix", po::value<std::string>(&unixPath)->value_name("PATH"),
+      "serve on the UNIX stream socket PATH (and on TCP too only if --port is given)");
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(args).options(options).run(), vm);
@@ -111,13 +114,19 @@ int runEcho(const std::vector<std::string>& args, const Global& global) {
     return kUsageError;
   }
   if (vm.count("help")) {
-    std::cout << "Usage: coild [options] echo [--port PORT] [--interface ADDR]\n\n" << options;
+    std::cout << "Usage: coild [options] echo [--port PORT] [--interface ADDR] [--unix PATH]\n\n"
+              << options;
     return 0;
   }
   if (port < 0 || port > 65535) {
     std::cerr << "coild echo: --port must be 0..65535\n";
     return kUsageError;
   }
+  if (vm.count("unix") && unixPath.empty()) {
+    std::cerr << "coild echo: --unix needs a path\n";
+    return kUsageError;
+  }
+  bool tcp = unixPath.empty() || !vm["port"].defaulted();
 
   std::unique_ptr<ReactorBase> reactor;
   try {
@@ -127,9 +136,22 @@ int runEcho(const std::vector<std::string>& args, const Global& global) {
     return kUsageError;
   }
   try {
-    EchoServer server(*reactor, interface, port);
-    log::info("coild", "echo: listening on " + server.address() + " (backend " +
-                           std::string(reactor->backendName()) + ")");
+    std::string backend(reactor->backendName());
+    std::vector<std::shared_ptr<IListeningPort>> ports;
+    if (tcp) ports.push_back(listenEchoTCP(*reactor, port, interface));
+    if (!unixPath.empty()) ports.push_back(listenEchoUNIX(*reactor, unixPath));
+    for (const auto& p : ports)
+      log::info("coild",
+                "echo: listening on " + describe(p->getHost()) + " (backend " + backend + ")");
+    // As twistd's services do: stop listening before shutdown, holding it back until the
+    // sockets are closed (and UNIX paths unlinked).
+    reactor->addSystemEventTrigger(Phase::before, "shutdown",
+                                   [&ports]() -> std::optional<Deferred<void>> {
+                                     std::vector<Deferred<void>> stopped;
+                                     for (const auto& p : ports)
+                                       stopped.push_back(p->stopListening());
+                                     return gatherResults(std::move(stopped), true);
+                                   });
     reactor->run(true);
     log::info("coild", "echo: stopped");
   } catch (const std::exception& e) {
