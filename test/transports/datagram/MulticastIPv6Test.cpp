@@ -37,14 +37,13 @@ std::string whyNoNamespaces() {
   return {};
 }
 
-struct NeedNamespaces {
-  boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
-    std::string why = whyNoNamespaces();
-    boost::test_tools::assertion_result ok(why.empty());
-    ok.message() << "skipped: " << why;
-    return ok;
-  }
-};
+// True when the machine can run these cases; otherwise says why in the test log. (A suite
+// precondition would say it too, but GCC 12 at -O2 warns inside boost::function about it.)
+bool haveNamespaces() {
+  std::string why = whyNoNamespaces();
+  if (!why.empty()) BOOST_TEST_MESSAGE("skipped: " << why);
+  return why.empty();
+}
 
 // A network namespace with a veth pair v0/v1 (up, addresses fd00::1 and fd00::2 without DAD);
 // deleted, with the pair, at destruction.
@@ -196,15 +195,17 @@ std::string joinErrorScenario() {
 
 }  // namespace
 
-BOOST_AUTO_TEST_SUITE(MulticastIPv6, *boost::unit_test::precondition(NeedNamespaces()))
+BOOST_AUTO_TEST_SUITE(MulticastIPv6)
 
 COIL_TEST_CASE(groupDatagramCrossesAVethPair) {
+  if (!haveNamespaces()) return;
   VethNamespace ns;
   BOOST_TEST_REQUIRE(ns.ok(), "could not set up namespace " << ns.name());
   BOOST_TEST(ns.runInside(groupScenario) == "");
 }
 
 COIL_TEST_CASE(joinErrors) {
+  if (!haveNamespaces()) return;
   VethNamespace ns;
   BOOST_TEST_REQUIRE(ns.ok(), "could not set up namespace " << ns.name());
   BOOST_TEST(ns.runInside(joinErrorScenario) == "");
