@@ -2,11 +2,10 @@
 /// @file DelayedCall: the concrete scheduled call (Twisted's base.DelayedCall) that
 /// detail::TimerQueue hands out for callLater().
 
+#include <coil/core/DelayedFunction.hpp>
 #include <coil/core/IDelayedCall.hpp>
 
 #include <cstdint>
-#include <functional>
-#include <memory>
 
 namespace coil {
 
@@ -15,21 +14,12 @@ class TimerQueue;
 }  // namespace detail
 
 /// A call scheduled on a detail::TimerQueue (Twisted's DelayedCall). Created only by
-/// TimerQueue::schedule(). While pending it belongs to its queue; cancel(), reset() and delay()
-/// reschedule it there. Once it has run, been cancelled, or its queue has been destroyed it is
-/// inactive for good and its function (with everything the function captured) is released.
-/// Thread: the thread of the scheduler that created it (reactor).
-class DelayedCall final : public IDelayedCall, public std::enable_shared_from_this<DelayedCall> {
-  struct Private {
-    explicit Private() = default;
-  };
-
+/// TimerQueue::schedule(). While pending it belongs to its queue (which holds a reference);
+/// cancel(), reset() and delay() reschedule it there. Once it has run, been cancelled, or its
+/// queue has been destroyed it is inactive for good and its function (with everything the
+/// function captured) is released. Thread: the thread of the scheduler that created it (reactor).
+class DelayedCall final : public IDelayedCall {
  public:
-  /// For TimerQueue only (the key type is private): a call of `f` at `time` with order `seq`.
-  DelayedCall(Private, detail::TimerQueue* queue, std::function<void()> f, double time,
-              std::uint64_t seq);
-  /// Destroys the call (and its function, if it still holds one).
-  ~DelayedCall() override;
   DelayedCall(const DelayedCall&) = delete;
   DelayedCall& operator=(const DelayedCall&) = delete;
 
@@ -49,28 +39,52 @@ class DelayedCall final : public IDelayedCall, public std::enable_shared_from_th
   void reset(double secondsFromNow) override;
 
   /// True until the call has run (or started running) or been cancelled.
-  bool active() const override { return !called_ && !cancelled_; }
+  bool active() const override { return state_ < State::called; }
 
   /// True once the call has been cancelled (also when its scheduler was destroyed first).
-  bool cancelled() const noexcept { return cancelled_; }
+  bool cancelled() const noexcept { return state_ == State::cancelled; }
 
   /// True once the scheduler has started to invoke the call (set just before invocation).
-  bool called() const noexcept { return called_; }
+  bool called() const noexcept { return state_ == State::called; }
+
+  /// The DelayedCall behind a handle from a TimerQueue (null for null or another kind of call).
+  static DelayedCall* from(const DelayedCallPtr& p) noexcept {
+    return dynamic_cast<DelayedCall*>(p.get());
+  }
 
  private:
   friend class detail::TimerQueue;
 
+  // Where the call's authoritative heap entry is, or why it has none. Active states first.
+  enum class State : std::uint8_t {
+    main,       // the main heap entry, whose key (time, mainSeq_) is (time_, seq_)
+    mainLater,  // the main heap entry, keyed before (time_, seq_): re-keyed when it surfaces
+    side,       // the side heap entry keyed (time_, seq_)
+    called,     // popped for invocation (or run)
+    cancelled,  // cancelled, or detached by its queue's destruction
+  };
+
+  // A new call (from the per-thread free list) holding no reference yet.
+  static DelayedCall* create(detail::TimerQueue* queue, DelayedFunction&& f, double time,
+                             std::uint64_t seq);
+  DelayedCall(detail::TimerQueue* queue, DelayedFunction&& f, double time,
+              std::uint64_t seq) noexcept;
+  ~DelayedCall() override;
+  void destroy() noexcept override;
+
   /// Throws error::AlreadyCancelled / error::AlreadyCalled unless active().
   void checkActive() const;
 
-  std::function<void()> func_;
-  detail::TimerQueue* queue_;  // owning queue while pending; null once inactive
-  double time_;                // when it runs (its true key, with seq_)
+  // Hot, and all in the first 64 bytes: what popping and running the call reads, namely the
+  // base's count, state_, mainSeq_ and func_.
+  State state_ = State::main;
+  std::uint64_t mainSeq_;  // sequence part of the main entry's key; fixed while that entry is
+                           // in the heap, except when re-keyed at the top
+  DelayedFunction func_;
+  // Cold.
+  detail::TimerQueue* queue_;  // the owning queue; meaningful only while active()
+  double time_;                // when it runs: its true key is (time_, seq_)
   std::uint64_t seq_;          // FIFO order among equal times; renewed by every reschedule
-  double entryTime_;           // key of its authoritative heap entry (<= the true key)
-  std::uint64_t entrySeq_;     // id of that entry; 0 when it has none
-  bool called_ = false;
-  bool cancelled_ = false;
 };
 
 }  // namespace coil

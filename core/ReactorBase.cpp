@@ -323,7 +323,7 @@ double ReactorBase::seconds() const {
   return steadySeconds();
 }
 
-DelayedCallPtr ReactorBase::callLater(double delay, std::function<void()> f) {
+DelayedCallPtr ReactorBase::callLater(double delay, DelayedFunction f) {
   detail::checkDelay("callLater", delay);
   if (!f) throw std::invalid_argument("callLater: an empty function");
   return impl_->timers.schedule(seconds() + delay, std::move(f));
@@ -585,7 +585,7 @@ void ReactorBase::runUntilCurrent() {
   while (auto due = m.timers.popDue(now, mark)) {
     // Written out rather than log::callLogged(), which GCC does not inline: this is the hot loop.
     try {
-      due.func();
+      due.run();
     } catch (...) {
       log::currentException("Unhandled error in a delayed call", kLogSystem);
     }

@@ -52,7 +52,7 @@ class ReactorBase : public IReactorCore,
 
   // ---- IReactorTime (monotonic seconds)
   double seconds() const override;
-  DelayedCallPtr callLater(double delay, std::function<void()> f) override;
+  DelayedCallPtr callLater(double delay, DelayedFunction f) override;
   using IReactorTime::callLater;
   std::vector<DelayedCallPtr> getDelayedCalls() const override;
 

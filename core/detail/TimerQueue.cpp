@@ -2,8 +2,6 @@
 // Tests: test/core/task/TimerQueueTest.cpp, test/core/task/ClockTest.cpp
 #include <coil/core/detail/TimerQueue.hpp>
 
-#include <coil/core/detail/FreeListAllocator.hpp>
-
 #include <algorithm>
 #include <cassert>
 #include <charconv>
@@ -16,11 +14,11 @@ namespace coil::detail {
 
 namespace {
 
-// A 4-ary heap: shallower than a binary one, and a node's children share one or two cache lines.
-constexpr std::size_t kArity = 4;
+// Heap indices from which popMain() prefetches: the levels above stay in the caches.
+constexpr std::size_t kPrefetchFrom = 1024;
 
-// Compaction: when more than this many entries, and at least a quarter of the heap, are stale.
-constexpr std::size_t kCompactMinimum = 50;
+// Entries of a new queue's heap (the first kRoot unused).
+constexpr std::size_t kInitialCapacity = 64;
 
 }  // namespace
 
@@ -42,6 +40,8 @@ void checkSeconds(std::string_view who, std::string_view what, double value) {
 
 TimerQueue::TimerQueue(std::function<double()> seconds) : seconds_(std::move(seconds)) {
   if (!seconds_) throw std::invalid_argument("TimerQueue: an empty seconds() function");
+  heap_.reserve(kInitialCapacity);
+  heap_.resize(kRoot);
 }
 
 TimerQueue::~TimerQueue() {
@@ -50,210 +50,301 @@ TimerQueue::~TimerQueue() {
 
 void TimerQueue::detachAll() noexcept {
   // Functions released here may schedule more calls from their destructors: repeat until empty.
-  while (!heap_.empty()) {
-    std::vector<Entry> entries = std::move(heap_);
-    heap_.clear();
+  while (heapSize() != 0) {
+    LargeArray<Entry> entries;
+    entries.reserve(kInitialCapacity);
+    entries.resize(kRoot);
+    entries.swap(heap_);
+    std::vector<SideEntry> sides = std::move(side_);
+    side_.clear();
     live_ = 0;
     stale_ = 0;
     // First make every pending call inactive, so that nothing reaches this queue through them...
-    for (Entry& e : entries) {
-      DelayedCall& call = *e.call;
-      if (e.seq != call.entrySeq_) continue;
-      call.entrySeq_ = 0;
-      call.queue_ = nullptr;
-      call.cancelled_ = true;
-    }
-    // ...then release their functions (the others' are already empty).
-    for (Entry& e : entries) {
-      std::function<void()> released = std::move(e.call->func_);
-      e.call->func_ = nullptr;
-    }
-    // `entries` dies here, with the queue consistent (and empty).
+    for (std::size_t i = kRoot; i < entries.size(); ++i)
+      if (entries[i].call->active()) entries[i].call->state_ = DelayedCall::State::cancelled;
+    for (SideEntry& e : sides)
+      if (e.call->active()) e.call->state_ = DelayedCall::State::cancelled;
+    // ...then release their functions (the entries' references keep the calls alive)...
+    for (std::size_t i = kRoot; i < entries.size(); ++i) entries[i].call->func_.reset();
+    for (SideEntry& e : sides) e.call->func_.reset();
+    // ...and the references, with the queue consistent (and empty).
+    for (std::size_t i = kRoot; i < entries.size(); ++i) unref(entries[i].call);
+    for (SideEntry& e : sides) unref(e.call);
   }
 }
 
-std::shared_ptr<DelayedCall> TimerQueue::schedule(double time, std::function<void()> f) {
+DelayedCallPtr TimerQueue::schedule(double time, DelayedFunction&& f) {
   if (std::isnan(time)) throw std::invalid_argument("TimerQueue.schedule: NaN time");
   if (!f) throw std::invalid_argument("TimerQueue.schedule: an empty function");
-  std::uint64_t seq = nextSeq_++;
-  // Timers die in firing order, not creation order: malloc's free path was a quarter of the
-  // cost of a timer, so their blocks are recycled through a per-thread free list.
-  auto call = std::allocate_shared<DelayedCall>(
-      FreeListAllocator<DelayedCall>{}, DelayedCall::Private{}, this, std::move(f), time, seq);
-  push(Entry{time, seq, call});
+  if (heap_.size() == heap_.capacity()) grow();  // may throw: first
+  DelayedCall* call = DelayedCall::create(this, std::move(f), time, nextSeq_++);
+  call->addRef();  // the entry's
+  // Sift up by time alone: the new sequence number is the largest, so it goes after equal times.
+  std::size_t i = heap_.size();
+  heap_.push_back(Entry{time, call});  // cannot reallocate (reserved)
+  Entry* h = heap_.data();
+  while (i > kRoot) {
+    std::size_t parent = (i - kRoot - 1) / kArity + kRoot;
+    if (!(time < h[parent].time)) break;
+    h[i] = h[parent];
+    i = parent;
+  }
+  h[i] = Entry{time, call};
   ++live_;
-  return call;
+  return DelayedCallPtr(call);
+}
+
+void TimerQueue::grow() {
+  // Double; once past a large page, fill whole large pages.
+  std::size_t capacity = heap_.capacity() * 2;
+  if (capacity * sizeof(Entry) >= kLargePage)
+    capacity =
+        (capacity * sizeof(Entry) + kLargePage - 1) / kLargePage * kLargePage / sizeof(Entry);
+  heap_.reserve(capacity);
 }
 
 std::optional<double> TimerQueue::nextTime() {
-  if (const Entry* top = settleTop()) return top->time;
+  const Entry* main = settleMain();
+  const SideEntry* side = side_.empty() ? nullptr : settleSide();
+  if (main && side) return std::min(main->time, side->time);
+  if (main) return main->time;
+  if (side) return side->time;
   return std::nullopt;
 }
 
 TimerQueue::DueCall TimerQueue::popDue(double now, std::uint64_t before) {
-  const Entry* top = settleTop();
-  if (!top || !(top->time <= now) || top->seq >= before) return {};
-  DueCall due;
-  due.call = std::move(heap_.front().call);
-  popTop();
+  const Entry* main = settleMain();
+  const SideEntry* side = side_.empty() ? nullptr : settleSide();
+  DelayedCall* call;
+  if (side && (!main || sideLess(*side, SideEntry{main->time, main->call->mainSeq_, nullptr}))) {
+    if (!(side->time <= now) || side->seq >= before) return {};
+    call = side->call;
+    popSide();
+  } else if (main) {
+    if (!(main->time <= now) || main->call->mainSeq_ >= before) return {};
+    call = main->call;
+    popMain();
+    // The calls that surface next are wanted soon: start loading them while this one runs (the
+    // new root, and its smallest child, which will follow it).
+    const std::size_t n = heap_.size();
+    if (n > kRoot) {
+      const Entry* h = heap_.data();
+      __builtin_prefetch(h[kRoot].call);
+      std::size_t best = kRoot + 1;
+      if (best < n) {
+        for (std::size_t c = best + 1; c < n && c <= kRoot + kArity; ++c)
+          if (h[c].time < h[best].time) best = c;
+        __builtin_prefetch(h[best].call);
+      }
+    }
+  } else {
+    return {};
+  }
   --live_;
-  DelayedCall& call = *due.call;
-  call.entrySeq_ = 0;
-  call.queue_ = nullptr;
-  call.called_ = true;
-  due.func = std::move(call.func_);
-  call.func_ = nullptr;
-  return due;
+  call->state_ = DelayedCall::State::called;
+  return DueCall(call);  // takes the entry's reference
 }
 
 std::vector<DelayedCallPtr> TimerQueue::pending() const {
-  std::vector<std::shared_ptr<DelayedCall>> calls;
+  std::vector<DelayedCall*> calls;
   calls.reserve(live_);
-  for (const Entry& e : heap_)
-    if (e.seq == e.call->entrySeq_) calls.push_back(e.call);
-  std::sort(calls.begin(), calls.end(), [](const auto& a, const auto& b) {
+  for (std::size_t i = kRoot; i < heap_.size(); ++i) {
+    DelayedCall* c = heap_[i].call;
+    if (c->state_ == DelayedCall::State::main || c->state_ == DelayedCall::State::mainLater)
+      calls.push_back(c);
+  }
+  for (const SideEntry& e : side_)
+    if (e.call->state_ == DelayedCall::State::side && e.seq == e.call->seq_)
+      calls.push_back(e.call);
+  std::sort(calls.begin(), calls.end(), [](const DelayedCall* a, const DelayedCall* b) {
     return a->time_ < b->time_ || (a->time_ == b->time_ && a->seq_ < b->seq_);
   });
-  return std::vector<DelayedCallPtr>(calls.begin(), calls.end());
+  std::vector<DelayedCallPtr> out;
+  out.reserve(calls.size());
+  for (DelayedCall* c : calls) out.emplace_back(c);
+  return out;
 }
 
-void TimerQueue::cancelled(DelayedCall& call) {
-  assert(call.entrySeq_ != 0);
-  call.entrySeq_ = 0;
+void TimerQueue::cancelled(DelayedCall& call) noexcept {
+  assert(call.active());
+  call.state_ = DelayedCall::State::cancelled;
   --live_;
   ++stale_;
   maybeCompact();
 }
 
 void TimerQueue::reschedule(DelayedCall& call, double time) {
-  assert(call.entrySeq_ != 0);
-  std::uint64_t seq = nextSeq_++;
-  if (time < call.entryTime_) {
-    // Earlier than its entry: a fresh entry (pushed first: if that throws, nothing changed), and
-    // the old one goes stale.
-    push(Entry{time, seq, call.shared_from_this()});
-    call.entryTime_ = time;
-    call.entrySeq_ = seq;
+  assert(call.active());
+  std::uint64_t seq = nextSeq_;
+  if (call.state_ == DelayedCall::State::side) {
+    // A fresh side entry (pushed first: if that throws, nothing changed); the old one goes stale.
+    pushSide(time, seq, call);
     ++stale_;
+  } else if (time < call.time_) {
+    // Earlier (than the call, so perhaps than its main entry, whose time is <= time_): a side
+    // entry, and the main one goes stale.
+    pushSide(time, seq, call);
+    call.state_ = DelayedCall::State::side;
+    ++stale_;
+  } else {
+    // Later (or equal: the new sequence number sorts after the entry's) only updates the call;
+    // its entry, whose key stays <= the call's, is re-keyed when it surfaces: never early.
+    call.state_ = DelayedCall::State::mainLater;
   }
-  // Later (or equal: the new sequence number sorts after the entry's) only updates the call; its
-  // entry, whose key stays <= the call's, is re-keyed when it reaches the top: never early.
+  ++nextSeq_;
   call.time_ = time;
   call.seq_ = seq;
   maybeCompact();
 }
 
-void TimerQueue::push(Entry entry) {
-  heap_.push_back(std::move(entry));
-  siftUp(heap_.size() - 1);
+void TimerQueue::pushSide(double time, std::uint64_t seq, DelayedCall& call) {
+  side_.push_back(SideEntry{time, seq, &call});
+  std::push_heap(side_.begin(), side_.end(),
+                 [](const SideEntry& a, const SideEntry& b) { return sideLess(b, a); });
+  call.addRef();
 }
 
-void TimerQueue::popTop() {
-  assert(!heap_.empty());
-  Entry removed = std::move(heap_.front());
-  Entry last = std::move(heap_.back());
+void TimerQueue::popSide() noexcept {
+  std::pop_heap(side_.begin(), side_.end(),
+                [](const SideEntry& a, const SideEntry& b) { return sideLess(b, a); });
+  side_.pop_back();
+}
+
+void TimerQueue::popMain() noexcept {
+  // Floyd's pop: walk the hole down to a leaf along the smaller children (the last entry nearly
+  // always belongs near the bottom), then let the last entry rise from there.
+  assert(mainSize() != 0);
+  const Entry last = heap_.back();
   heap_.pop_back();
-  if (!heap_.empty()) {
-    // Floyd's pop: walk the hole down to a leaf along the smaller children (the last entry
-    // nearly always belongs near the bottom), then let the last entry rise from there.
-    const std::size_t n = heap_.size();
-    std::size_t i = 0;
-    for (;;) {
-      std::size_t first = i * kArity + 1;
-      if (first >= n) break;
-      std::size_t end = std::min(first + kArity, n);
-      std::size_t best = first;
-      for (std::size_t c = first + 1; c < end; ++c)
-        if (less(heap_[c], heap_[best])) best = c;
-      heap_[i] = std::move(heap_[best]);
-      i = best;
+  const std::size_t n = heap_.size();
+  if (n == kRoot) return;
+  Entry* h = heap_.data();
+  std::size_t i = kRoot;
+  for (;;) {
+    std::size_t first = kArity * (i - kRoot) + kRoot + 1;
+    if (first >= n) break;
+    // The walk is a chain of cache misses near the bottom: load the four groups one of which
+    // the next step reads while this step compares.
+    std::size_t grand = kArity * (first - kRoot) + kRoot + 1;
+    if (grand < n && grand >= kPrefetchFrom)
+      for (std::size_t k = 0; k < kArity; ++k) __builtin_prefetch(h + grand + k * kArity);
+    std::size_t best = first;
+    if (first + kArity <= n) {
+      if (less(h[first + 1], h[best])) best = first + 1;
+      if (less(h[first + 2], h[best])) best = first + 2;
+      if (less(h[first + 3], h[best])) best = first + 3;
+    } else {
+      for (std::size_t c = first + 1; c < n; ++c)
+        if (less(h[c], h[best])) best = c;
     }
-    heap_[i] = std::move(last);
-    siftUp(i);
+    h[i] = h[best];
+    i = best;
   }
-  // `removed` (perhaps the last reference to a cancelled call) dies with the heap consistent.
+  h[i] = last;
+  siftUp(i);
 }
 
 void TimerQueue::siftUp(std::size_t i) noexcept {
-  Entry moving = std::move(heap_[i]);
-  while (i > 0) {
-    std::size_t parent = (i - 1) / kArity;
-    if (!less(moving, heap_[parent])) break;
-    heap_[i] = std::move(heap_[parent]);
+  Entry* h = heap_.data();
+  const Entry moving = h[i];
+  while (i > kRoot) {
+    std::size_t parent = (i - kRoot - 1) / kArity + kRoot;
+    if (!less(moving, h[parent])) break;
+    h[i] = h[parent];
     i = parent;
   }
-  heap_[i] = std::move(moving);
+  h[i] = moving;
 }
 
 void TimerQueue::siftDown(std::size_t i) noexcept {
+  Entry* h = heap_.data();
   const std::size_t n = heap_.size();
-  Entry moving = std::move(heap_[i]);
+  const Entry moving = h[i];
   for (;;) {
-    std::size_t first = i * kArity + 1;
+    std::size_t first = kArity * (i - kRoot) + kRoot + 1;
     if (first >= n) break;
-    std::size_t last = std::min(first + kArity, n);
+    std::size_t end = std::min(first + kArity, n);
     std::size_t best = first;
-    for (std::size_t c = first + 1; c < last; ++c)
-      if (less(heap_[c], heap_[best])) best = c;
-    if (!less(heap_[best], moving)) break;
-    heap_[i] = std::move(heap_[best]);
+    for (std::size_t c = first + 1; c < end; ++c)
+      if (less(h[c], h[best])) best = c;
+    if (!less(h[best], moving)) break;
+    h[i] = h[best];
     i = best;
   }
-  heap_[i] = std::move(moving);
+  h[i] = moving;
 }
 
-const TimerQueue::Entry* TimerQueue::settleTop() {
-  while (!heap_.empty()) {
-    Entry& top = heap_.front();
-    DelayedCall& call = *top.call;
-    if (top.seq != call.entrySeq_) {  // cancelled, run, or moved earlier: stale
-      popTop();
-      --stale_;
-      continue;
+const TimerQueue::Entry* TimerQueue::settleMain() noexcept {
+  while (mainSize() != 0) {
+    Entry& top = heap_[kRoot];
+    DelayedCall* call = top.call;
+    switch (call->state_) {
+      case DelayedCall::State::main:
+        return &top;
+      case DelayedCall::State::mainLater:  // re-key (the key only grows) and sink
+        top.time = call->time_;
+        call->mainSeq_ = call->seq_;
+        call->state_ = DelayedCall::State::main;
+        siftDown(kRoot);
+        break;
+      default:  // cancelled, or moved to the side heap: stale
+        popMain();
+        --stale_;
+        unref(call);  // runs no user code: a stale call's function is gone or held elsewhere
+        break;
     }
-    if (top.seq != call.seq_) {  // moved later: re-key (the key only grows) and sink
-      top.time = call.time_;
-      top.seq = call.seq_;
-      call.entryTime_ = call.time_;
-      call.entrySeq_ = call.seq_;
-      siftDown(0);
-      continue;
-    }
-    return &top;
   }
   return nullptr;
 }
 
-void TimerQueue::maybeCompact() noexcept {
-  // A quarter stale, not Twisted's half: with every second timer cancelled (a common pattern:
-  // timeouts that rarely fire) "more than half" is never reached and every stale entry pays a
-  // full pop. Compaction stays amortised O(1) per cancel: after one, a third of the live
-  // entries must go stale before the next.
-  if (stale_ > kCompactMinimum && stale_ * 4 >= heap_.size()) compact();
+const TimerQueue::SideEntry* TimerQueue::settleSide() noexcept {
+  while (!side_.empty()) {
+    const SideEntry& top = side_.front();
+    DelayedCall* call = top.call;
+    if (call->state_ == DelayedCall::State::side && top.seq == call->seq_) return &top;
+    popSide();
+    --stale_;
+    unref(call);
+  }
+  return nullptr;
 }
 
 void TimerQueue::compact() noexcept {
   // Dropping a stale entry runs no user code: its call was cancelled (function already released)
-  // or moved earlier (still owned by its fresh entry).
-  std::size_t kept = 0;
-  for (Entry& e : heap_) {
-    DelayedCall& call = *e.call;
-    if (e.seq != call.entrySeq_) {
-      e.call.reset();
+  // or moved to the side heap (still referenced from there).
+  Entry* h = heap_.data();
+  const std::size_t n = heap_.size();
+  std::size_t kept = kRoot;
+  constexpr std::size_t kAhead = 16;  // the calls are scattered: load them ahead of use
+  for (std::size_t i = kRoot; i < n; ++i) {
+    if (i + kAhead < n) __builtin_prefetch(h[i + kAhead].call);
+    Entry e = h[i];
+    DelayedCall* call = e.call;
+    if (call->state_ == DelayedCall::State::mainLater) {  // re-key it while we are here
+      e.time = call->time_;
+      call->mainSeq_ = call->seq_;
+      call->state_ = DelayedCall::State::main;
+    } else if (call->state_ != DelayedCall::State::main) {
+      unref(call);
       continue;
     }
-    // Re-key calls moved later while we are at it.
-    e.time = call.time_;
-    e.seq = call.seq_;
-    call.entryTime_ = call.time_;
-    call.entrySeq_ = call.seq_;
-    if (&heap_[kept] != &e) heap_[kept] = std::move(e);
-    ++kept;
+    h[kept++] = e;
   }
-  heap_.erase(heap_.begin() + static_cast<std::ptrdiff_t>(kept), heap_.end());
+  heap_.resize(kept);
+  if (kept > kRoot + 1)
+    for (std::size_t i = (kept - 1 - kRoot - 1) / kArity + kRoot + 1; i-- > kRoot;) siftDown(i);
+
+  std::size_t sideKept = 0;
+  for (SideEntry& e : side_) {
+    if (e.call->state_ == DelayedCall::State::side && e.seq == e.call->seq_)
+      side_[sideKept++] = e;
+    else
+      unref(e.call);
+  }
+  side_.resize(sideKept);
+  std::make_heap(side_.begin(), side_.end(),
+                 [](const SideEntry& a, const SideEntry& b) { return sideLess(b, a); });
   stale_ = 0;
-  if (kept > 1)
-    for (std::size_t i = (kept - 2) / kArity + 1; i-- > 0;) siftDown(i);
 }
 
 }  // namespace coil::detail

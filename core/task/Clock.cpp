@@ -14,7 +14,7 @@ Clock::Clock() : queue_([this] { return now_; }) {}
 
 Clock::~Clock() = default;
 
-DelayedCallPtr Clock::callLater(double delay, std::function<void()> f) {
+DelayedCallPtr Clock::callLater(double delay, DelayedFunction f) {
   detail::checkDelay("Clock.callLater", delay);
   if (!f) throw std::invalid_argument("Clock.callLater: an empty function");
   return queue_.schedule(now_ + delay, std::move(f));
@@ -27,8 +27,13 @@ std::vector<DelayedCallPtr> Clock::getDelayedCalls() const {
 void Clock::advance(double amount) {
   detail::checkSeconds("Clock.advance", "amount", amount);
   now_ += amount;
-  while (auto due = queue_.popDue(now_))
-    log::callLogged("Unhandled error in a delayed call", "coil.task", due.func);
+  while (auto due = queue_.popDue(now_)) {
+    try {
+      due.run();
+    } catch (...) {
+      log::currentException("Unhandled error in a delayed call", "coil.task");
+    }
+  }
 }
 
 void Clock::pump(const std::vector<double>& timings) {

@@ -26,7 +26,7 @@ class Clock : public IReactorTime {
 
   /// Runs `f` once at seconds() + `delay`. A negative or NaN delay, or an empty `f`, throws
   /// std::invalid_argument. Calls due at the same time run in the order they were scheduled.
-  DelayedCallPtr callLater(double delay, std::function<void()> f) override;
+  DelayedCallPtr callLater(double delay, DelayedFunction f) override;
   using IReactorTime::callLater;
 
   /// Every pending call, in the order they will run.

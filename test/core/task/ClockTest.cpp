@@ -76,7 +76,7 @@ COIL_TEST_CASE(callLaterReturnsAnActiveCallAtNowPlusDelay) {
   auto call = clock.callLater(1, [] {});
   BOOST_TEST(call->active());
   BOOST_TEST(call->getTime() == 3.0);
-  auto concrete = std::dynamic_pointer_cast<coil::DelayedCall>(call);
+  coil::DelayedCall* concrete = coil::DelayedCall::from(call);
   BOOST_REQUIRE(concrete);
   BOOST_TEST(!concrete->called());
   BOOST_TEST(!concrete->cancelled());
@@ -320,7 +320,7 @@ COIL_TEST_CASE(aRunningCallIsCalledAndInactive) {
   bool activeInside = true, calledInside = false, threw = false;
   self = clock.callLater(1, [&] {
     activeInside = self->active();
-    calledInside = std::dynamic_pointer_cast<coil::DelayedCall>(self)->called();
+    calledInside = coil::DelayedCall::from(self)->called();
     try {
       self->cancel();
     } catch (const coil::error::AlreadyCalled&) {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -18,6 +19,7 @@
 #include <vector>
 
 using coil::DelayedCall;
+using coil::DelayedCallPtr;
 namespace detail = coil::detail;
 
 namespace {
@@ -30,7 +32,7 @@ struct Fixture {
   detail::TimerQueue queue{[this] { return now; }};
   std::vector<int> ran;
 
-  std::shared_ptr<DelayedCall> at(double time, int id) {
+  DelayedCallPtr at(double time, int id) {
     return queue.schedule(time, [this, id] { ran.push_back(id); });
   }
 
@@ -39,7 +41,7 @@ struct Fixture {
     now = t;
     int n = 0;
     while (auto due = queue.popDue(now)) {
-      due.func();
+      due.run();
       ++n;
     }
     return n;
@@ -96,7 +98,7 @@ COIL_TEST_CASE(popDueNeverReturnsACallBeforeItsTime) {
   BOOST_TEST(c->active());
   auto due = f.queue.popDue(1.5);
   BOOST_REQUIRE(due);
-  BOOST_TEST(due.call == c);
+  BOOST_TEST(due.call() == c.get());
 }
 
 COIL_TEST_CASE(popDueMarksCalledDetachesAndHandsOverTheFunction) {
@@ -108,13 +110,13 @@ COIL_TEST_CASE(popDueMarksCalledDetachesAndHandsOverTheFunction) {
   token.reset();
   auto due = f.queue.popDue(1);
   BOOST_REQUIRE(due);
-  BOOST_TEST(c->called());
+  BOOST_TEST(DelayedCall::from(c)->called());
   BOOST_TEST(!c->active());
-  BOOST_TEST(!c->cancelled());
+  BOOST_TEST(!DelayedCall::from(c)->cancelled());
   BOOST_TEST(f.queue.size() == 0u);
   BOOST_CHECK_THROW(c->cancel(), coil::error::AlreadyCalled);
-  BOOST_TEST(!watch.expired());  // the function now lives in `due`
-  due.func();
+  BOOST_TEST(!watch.expired());  // the function is released only after `due` has run it
+  due.run();
   BOOST_TEST(seen == 7);
   due = {};
   BOOST_TEST(watch.expired());
@@ -129,7 +131,7 @@ COIL_TEST_CASE(cancelledCallsAreSkippedAndReleaseTheirFunction) {
   auto b = f.at(2, 2);
   a->cancel();
   BOOST_TEST(watch.expired());
-  BOOST_TEST(a->cancelled());
+  BOOST_TEST(DelayedCall::from(a)->cancelled());
   BOOST_TEST(!a->active());
   BOOST_TEST(f.queue.size() == 1u);
   BOOST_TEST(f.queue.staleCount() == 1u);
@@ -222,6 +224,47 @@ COIL_TEST_CASE(rescheduledCallGoesAfterCallsAlreadyAtThatTime) {
   }
 }
 
+COIL_TEST_CASE(aCallMovedEarlierRepeatedlyRunsOnceAtItsLastTime) {
+  Fixture f;
+  auto a = f.at(10, 1);
+  f.at(5, 2);
+  a->reset(3);  // earlier than its entry: a side entry
+  a->reset(4);  // again: a fresh side entry, the older one stale
+  BOOST_TEST(f.queue.size() == 2u);
+  BOOST_TEST(f.queue.staleCount() == 2u);  // the main entry and the first side entry
+  f.at(6, 3);
+  a->delay(2);  // 6, after the call scheduled at 6 before this
+  BOOST_TEST(a->getTime() == 6.0);
+  BOOST_TEST(*f.queue.nextTime() == 5.0);
+  BOOST_TEST(f.runUntil(100) == 3);
+  BOOST_TEST(f.ran == (std::vector<int>{2, 3, 1}));
+  BOOST_TEST(f.queue.heapSize() == 0u);
+  BOOST_TEST(f.queue.staleCount() == 0u);
+}
+
+COIL_TEST_CASE(equalTimesStayFifoAcrossMovedAndUnmovedCalls) {
+  Fixture f;
+  f.at(5, 1);
+  auto moved = f.at(9, 2);
+  moved->reset(5);  // now 0: time 5, ordered after 1
+  f.at(5, 3);       // after the reset
+  auto later = f.at(2, 4);
+  later->reset(5);  // moved later to 5: after 3
+  BOOST_TEST(f.runUntil(5) == 4);
+  BOOST_TEST(f.ran == (std::vector<int>{1, 2, 3, 4}));
+}
+
+COIL_TEST_CASE(cancellingAMovedCallLeavesNoLiveEntry) {
+  Fixture f;
+  auto a = f.at(10, 1);
+  a->reset(1);
+  a->cancel();
+  BOOST_TEST(f.queue.size() == 0u);
+  BOOST_TEST(!f.queue.nextTime().has_value());
+  BOOST_TEST(f.queue.heapSize() == 0u);
+  BOOST_TEST(f.runUntil(100) == 0);
+}
+
 COIL_TEST_CASE(markHoldsBackCallsScheduledAfterIt) {
   Fixture f;
   f.at(0, 1);
@@ -256,6 +299,7 @@ COIL_TEST_CASE(nanIsRejectedEverywhere) {
   Fixture f;
   BOOST_CHECK_THROW(f.queue.schedule(std::nan(""), [] {}), std::invalid_argument);
   BOOST_CHECK_THROW(f.queue.schedule(1, std::function<void()>()), std::invalid_argument);
+  BOOST_CHECK_THROW(f.queue.schedule(1, coil::DelayedFunction()), std::invalid_argument);
   auto c = f.at(kInf, 1);
   BOOST_CHECK_THROW(c->delay(std::nan("")), std::invalid_argument);
   BOOST_CHECK_THROW(c->delay(-kInf), std::invalid_argument);
@@ -283,7 +327,7 @@ COIL_TEST_CASE(pendingListsLiveCallsInRunOrder) {
 
 COIL_TEST_CASE(compactionKeepsTheHeapBoundedAfterMassCancels) {
   Fixture f;
-  std::vector<std::shared_ptr<DelayedCall>> calls;
+  std::vector<DelayedCallPtr> calls;
   for (int i = 0; i < 1000; ++i) calls.push_back(f.at(1000 - i, i));
   for (int i = 0; i < 1000; ++i) {
     if (i % 10 == 0) continue;
@@ -302,7 +346,7 @@ COIL_TEST_CASE(compactionKeepsTheHeapBoundedAfterMassCancels) {
 COIL_TEST_CASE(compactionKeepsMovedCallsInOrder) {
   // Calls moved later (lazily, entry not yet re-keyed) and earlier survive a compaction intact.
   Fixture f;
-  std::vector<std::shared_ptr<DelayedCall>> calls;
+  std::vector<DelayedCallPtr> calls;
   for (int i = 0; i < 300; ++i) calls.push_back(f.at(i, i));
   for (int i = 0; i < 100; ++i) calls[i]->reset(1000 - i);  // later: 0..99 now run last, reversed
   calls[299]->reset(-1);                                    // earlier: first
@@ -320,7 +364,7 @@ COIL_TEST_CASE(compactionKeepsMovedCallsInOrder) {
 
 COIL_TEST_CASE(fewStaleEntriesAreNotCompacted) {
   Fixture f;
-  std::vector<std::shared_ptr<DelayedCall>> calls;
+  std::vector<DelayedCallPtr> calls;
   for (int i = 0; i < 60; ++i) calls.push_back(f.at(i, i));
   for (int i = 0; i < 50; ++i) calls[i]->cancel();
   BOOST_TEST(f.queue.staleCount() == 50u);  // 50 is not "more than 50"
@@ -335,7 +379,7 @@ COIL_TEST_CASE(manyTimersWithEverySecondCancelledFireInOrderNeverEarly) {
   std::mt19937_64 rng(12345);
   std::uniform_real_distribution<double> delay(0.0, 1000.0);
   const int n = 200000;
-  std::vector<std::shared_ptr<DelayedCall>> calls;
+  std::vector<DelayedCallPtr> calls;
   calls.reserve(n);
   std::vector<double> firedAt;
   std::vector<double> scheduledFor;
@@ -364,7 +408,7 @@ COIL_TEST_CASE(randomOperationsMatchAReferenceModel) {
   struct Model {
     double time;
     std::uint64_t order;
-    std::shared_ptr<DelayedCall> call;
+    DelayedCallPtr call;
   };
   std::map<int, Model> model;  // id -> expected key
   std::uint64_t order = 0;
@@ -386,7 +430,7 @@ COIL_TEST_CASE(randomOperationsMatchAReferenceModel) {
           auto call = m.call;
           model.erase(it);
           call->cancel();
-          BOOST_TEST_REQUIRE(call->cancelled());
+          BOOST_TEST_REQUIRE(DelayedCall::from(call)->cancelled());
           break;
         }
         case 5:
@@ -419,8 +463,8 @@ COIL_TEST_CASE(randomOperationsMatchAReferenceModel) {
           break;
         }
         BOOST_REQUIRE(due);
-        BOOST_TEST_REQUIRE(due.call == best->second.call);
-        due.func();
+        BOOST_TEST_REQUIRE(due.call() == best->second.call.get());
+        due.run();
         BOOST_TEST_REQUIRE(ran.back() == best->first);
         model.erase(best);
       }
@@ -435,7 +479,7 @@ COIL_TEST_CASE(randomOperationsMatchAReferenceModel) {
 }
 
 COIL_TEST_CASE(destroyingTheQueueCancelsPendingCallsAndReleasesThem) {
-  std::shared_ptr<DelayedCall> pending, cancelled, popped;
+  DelayedCallPtr pending, cancelled, popped;
   auto token = std::make_shared<int>(1);
   std::weak_ptr<int> watch = token;
   {
@@ -451,19 +495,18 @@ COIL_TEST_CASE(destroyingTheQueueCancelsPendingCallsAndReleasesThem) {
   }
   BOOST_TEST(watch.expired());
   BOOST_TEST(!pending->active());
-  BOOST_TEST(pending->cancelled());
+  BOOST_TEST(DelayedCall::from(pending)->cancelled());
   BOOST_CHECK_THROW(pending->cancel(), coil::error::AlreadyCancelled);
   BOOST_CHECK_THROW(pending->reset(1), coil::error::AlreadyCancelled);
-  BOOST_TEST(popped->called());
-  BOOST_TEST(cancelled->cancelled());
+  BOOST_TEST(DelayedCall::from(popped)->called());
+  BOOST_TEST(DelayedCall::from(cancelled)->cancelled());
 }
 
 namespace {
 /// Schedules a call on `queue` when destroyed (a capture that re-enters the dying queue).
 class ScheduleOnDestroy {
  public:
-  ScheduleOnDestroy(detail::TimerQueue* queue, std::shared_ptr<DelayedCall>* out)
-      : queue_(queue), out_(out) {}
+  ScheduleOnDestroy(detail::TimerQueue* queue, DelayedCallPtr* out) : queue_(queue), out_(out) {}
   ~ScheduleOnDestroy() {
     *out_ = queue_->schedule(1, [] {});
   }
@@ -472,13 +515,13 @@ class ScheduleOnDestroy {
 
  private:
   detail::TimerQueue* queue_;
-  std::shared_ptr<DelayedCall>* out_;
+  DelayedCallPtr* out_;
 };
 }  // namespace
 
 COIL_TEST_CASE(captureDestructorsMayReenterTheQueue) {
-  std::shared_ptr<DelayedCall> late;
-  std::shared_ptr<DelayedCall> victim;
+  DelayedCallPtr late;
+  DelayedCallPtr victim;
   {
     detail::TimerQueue q([] { return 0.0; });
     auto guard = std::make_shared<ScheduleOnDestroy>(&q, &late);

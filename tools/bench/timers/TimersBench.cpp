@@ -49,7 +49,7 @@ Run runCoil(const std::vector<double>& delays, bool instrument) {
   toCancel.reserve(n / 2);
   for (std::size_t i = 0; i < n; ++i) {
     const double scheduledAt = instrument ? steadySeconds() : 0.0;  // read first
-    // Two words, trivially copyable: std::function keeps it inline (no allocation).
+    // Two words, trivially copyable: stored inline in the call (no allocation of its own).
     DelayedCallPtr call = reactor->callLater(delays[i], [state = &s, i] {
       if (state->instrument) state->late->fired(i, state->reactor->seconds());
       if (++state->fired == state->target) state->reactor->stop();
@@ -174,6 +174,19 @@ Wire inChild(Runner runner, const std::vector<double>& delays, bool instrument) 
   return w;
 }
 
+// True when `name` is one of the comma-separated names in `list`.
+bool listed(const char* list, const char* name) {
+  const std::size_t length = std::strlen(name);
+  for (const char* p = list; *p;) {
+    const char* comma = std::strchr(p, ',');
+    const std::size_t n = comma ? static_cast<std::size_t>(comma - p) : std::strlen(p);
+    if (n == length && std::strncmp(p, name, n) == 0) return true;
+    if (!comma) break;
+    p = comma + 1;
+  }
+  return false;
+}
+
 struct Impl {
   const char* name;
   Runner runner;  // null: not built
@@ -190,14 +203,19 @@ struct Impl {
 int main(int argc, char** argv) {
   using namespace coil::bench::timers;
   bool quick = false;
-  const char* only = nullptr;  // --only NAME: run one library (for profiling)
+  bool lateness = true;        // --no-lateness: skip the instrumented runs (for profiling)
+  const char* only = nullptr;  // --only NAME[,NAME...]: run these libraries (for profiling)
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) {
       quick = true;
+    } else if (std::strcmp(argv[i], "--no-lateness") == 0) {
+      lateness = false;
     } else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
       only = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: %s [--quick] [--only coil|libev|libevent|libuv|asio]\n",
+      std::fprintf(stderr,
+                   "usage: %s [--quick] [--no-lateness] [--only NAME[,NAME...]]\n"
+                   "  NAME: coil, libev, libevent, libuv or asio\n",
                    argv[0]);
       return 2;
     }
@@ -237,7 +255,7 @@ int main(int argc, char** argv) {
 
   if (only) {
     for (Impl& impl : impls)
-      if (std::strcmp(impl.name, only) != 0) {
+      if (!listed(only, impl.name)) {
         impl.runner = nullptr;
         impl.missing = "not selected (--only)";
       }
@@ -254,7 +272,7 @@ int main(int argc, char** argv) {
     }
   }
   for (Impl& impl : impls)
-    if (impl.runner) impl.lateness = inChild(impl.runner, delays, true);
+    if (impl.runner) impl.lateness = lateness ? inChild(impl.runner, delays, true) : impl.best;
 
   const Impl& reference = impls[1];
   const bool haveReference = reference.runner && reference.best.error[0] == 0;
