@@ -177,17 +177,24 @@ const Registry& builtinParsers() {
   return registry;
 }
 
-std::shared_ptr<IStreamServerEndpoint> serverFromString(ReactorBase& reactor,
-                                                        std::string_view description,
-                                                        const Registry& registry) {
+// Parses `description`, finds its type's entry with `find` and lets the entry build the endpoint.
+template <class Entry>
+auto parseWith(ReactorBase& reactor, std::string_view description, const Registry& registry,
+               const Entry* (Registry::*find)(std::string_view) const) {
   EndpointDescription d = parseEndpointDescription(description);
-  const ServerEndpointParserEntry* entry = registry.findServerParser(d.type);
+  const Entry* entry = (registry.*find)(d.type);
   if (!entry) unknownType(d);
   auto endpoint = entry->parse(reactor, d);
   if (!endpoint)
     throw EndpointSyntaxError(d.description, "the '" + entry->prefix + "' parser from " +
                                                  entry->origin + " made no endpoint");
   return endpoint;
+}
+
+std::shared_ptr<IStreamServerEndpoint> serverFromString(ReactorBase& reactor,
+                                                        std::string_view description,
+                                                        const Registry& registry) {
+  return parseWith(reactor, description, registry, &Registry::findServerParser);
 }
 
 std::shared_ptr<IStreamServerEndpoint> serverFromString(ReactorBase& reactor,
@@ -198,14 +205,7 @@ std::shared_ptr<IStreamServerEndpoint> serverFromString(ReactorBase& reactor,
 std::shared_ptr<IStreamClientEndpoint> clientFromString(ReactorBase& reactor,
                                                         std::string_view description,
                                                         const Registry& registry) {
-  EndpointDescription d = parseEndpointDescription(description);
-  const ClientEndpointParserEntry* entry = registry.findClientParser(d.type);
-  if (!entry) unknownType(d);
-  auto endpoint = entry->parse(reactor, d);
-  if (!endpoint)
-    throw EndpointSyntaxError(d.description, "the '" + entry->prefix + "' parser from " +
-                                                 entry->origin + " made no endpoint");
-  return endpoint;
+  return parseWith(reactor, description, registry, &Registry::findClientParser);
 }
 
 std::shared_ptr<IStreamClientEndpoint> clientFromString(ReactorBase& reactor,
