@@ -206,22 +206,27 @@ std::string_view PosixReactor::backendName() const {
 // ---- registration ------------------------------------------------------------------------------
 
 void PosixReactor::addReader(FileDescriptorPtr reader) {
+  COIL_ASSERT_REACTOR_THREAD(*this, "addReader");
   add(std::move(reader), io::kRead, "addReader");
 }
 
 void PosixReactor::addWriter(FileDescriptorPtr writer) {
+  COIL_ASSERT_REACTOR_THREAD(*this, "addWriter");
   add(std::move(writer), io::kWrite, "addWriter");
 }
 
 void PosixReactor::removeReader(IFileDescriptor* reader) {
+  COIL_ASSERT_REACTOR_THREAD(*this, "removeReader");
   if (auto it = fdOf_.find(reader); it != fdOf_.end()) detach(it->second, reader, io::kRead);
 }
 
 void PosixReactor::removeWriter(IFileDescriptor* writer) {
+  COIL_ASSERT_REACTOR_THREAD(*this, "removeWriter");
   if (auto it = fdOf_.find(writer); it != fdOf_.end()) detach(it->second, writer, io::kWrite);
 }
 
 std::vector<FileDescriptorPtr> PosixReactor::removeAll() {
+  COIL_ASSERT_REACTOR_THREAD(*this, "removeAll");
   std::vector<FileDescriptorPtr> out;
   for (int fd = 0; fd < static_cast<int>(entries_.size()); ++fd) {
     Entry& e = entries_[fd];

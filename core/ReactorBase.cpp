@@ -8,7 +8,10 @@
 #include <coil/core/Protocol.hpp>
 #include <coil/core/Result.hpp>
 #include <coil/core/ThreadPool.hpp>
+
 #include <coil/core/detail/TimerQueue.hpp>
+#include <cstdio>
+#include <cstdlib>
 
 #include <boost/signals2/dummy_mutex.hpp>
 #include <boost/signals2/signal.hpp>
@@ -24,6 +27,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -249,6 +253,8 @@ struct ReactorBase::Impl {
   std::unique_ptr<ThreadPool> pool;
   std::vector<std::unique_ptr<ThreadPool>> retiredPools;  // stopped; kept so references stay valid
   std::shared_ptr<IHostnameResolver> resolver;
+  // The reactor thread: the constructing one, then the one that calls run().
+  std::atomic<std::thread::id> owner{std::this_thread::get_id()};
   std::optional<TriggerId> poolStartupId;
   std::optional<TriggerId> poolShutdownId;
 
@@ -324,6 +330,7 @@ double ReactorBase::seconds() const {
 }
 
 DelayedCallPtr ReactorBase::callLater(double delay, DelayedFunction f) {
+  COIL_ASSERT_REACTOR_THREAD(*this, "callLater");
   detail::checkDelay("callLater", delay);
   if (!f) throw std::invalid_argument("callLater: an empty function");
   return impl_->timers.schedule(seconds() + delay, std::move(f));
@@ -340,6 +347,7 @@ bool ReactorBase::running() const {
 }
 
 void ReactorBase::run(bool installSignalHandlers) {
+  impl_->owner.store(std::this_thread::get_id(), std::memory_order_relaxed);
   impl_->startRunning(installSignalHandlers);
   impl_->mainLoop();
 }
@@ -353,6 +361,7 @@ void ReactorBase::stop() {
 }
 
 void ReactorBase::crash() {
+  COIL_ASSERT_REACTOR_THREAD(*this, "crash");
   Impl& m = *impl_;
   m.started = false;
   m.running = false;
@@ -360,12 +369,14 @@ void ReactorBase::crash() {
 }
 
 void ReactorBase::iterate(double delay) {
+  COIL_ASSERT_REACTOR_THREAD(*this, "iterate");
   detail::checkDelay("iterate", delay);
   runUntilCurrent();
   doIteration(delay);
 }
 
 std::optional<TriggerId> ReactorBase::callWhenRunning(std::function<void()> f) {
+  COIL_ASSERT_REACTOR_THREAD(*this, "callWhenRunning");
   if (!f) throw std::invalid_argument("callWhenRunning: an empty function");
   if (impl_->running) {
     f();
@@ -379,14 +390,17 @@ std::optional<TriggerId> ReactorBase::callWhenRunning(std::function<void()> f) {
 
 TriggerId ReactorBase::addSystemEventTrigger(Phase phase, std::string_view event,
                                              SystemEventTrigger f) {
+  COIL_ASSERT_REACTOR_THREAD(*this, "addSystemEventTrigger");
   return impl_->triggers->add(phase, event, std::move(f));
 }
 
 void ReactorBase::removeSystemEventTrigger(TriggerId id) {
+  COIL_ASSERT_REACTOR_THREAD(*this, "removeSystemEventTrigger");
   impl_->triggers->remove(id);
 }
 
 void ReactorBase::fireSystemEvent(std::string_view event) {
+  COIL_ASSERT_REACTOR_THREAD(*this, "fireSystemEvent");
   std::shared_ptr<TriggerTable> triggers = impl_->triggers;
   triggers->fire(event);
 }
@@ -410,8 +424,18 @@ void ReactorBase::callInThread(std::function<void()> f) {
 }
 
 void ReactorBase::suggestThreadPoolSize(std::size_t size) {
+  COIL_ASSERT_REACTOR_THREAD(*this, "suggestThreadPoolSize");
   ThreadPool& pool = getThreadPool();
   pool.adjustPoolsize(pool.minThreads(), size);
+}
+
+void ReactorBase::assertReactorThread(const char* method) const noexcept {
+  if (std::this_thread::get_id() == impl_->owner.load(std::memory_order_relaxed)) return;
+  std::fprintf(stderr,
+               "coil: %s called off the reactor thread (%s reactor); only callFromThread(), "
+               "wakeUp() and stop() through callFromThread() are safe from other threads\n",
+               method, std::string(backendName()).c_str());
+  std::abort();
 }
 
 // ---- name resolution

@@ -23,6 +23,13 @@
 #include <string_view>
 #include <vector>
 
+/// Debug builds: `reactor.assertReactorThread(method)`; release builds: nothing.
+#ifndef NDEBUG
+#define COIL_ASSERT_REACTOR_THREAD(reactor, method) (reactor).assertReactorThread(method)
+#else
+#define COIL_ASSERT_REACTOR_THREAD(reactor, method) ((void)0)
+#endif
+
 namespace coil {
 
 class ThreadPool;
@@ -75,6 +82,12 @@ class ReactorBase : public IReactorCore,
   /// The pool behind callInThread(), created on first use and stopped by a during-shutdown
   /// trigger.
   ThreadPool& getThreadPool();
+
+  /// Aborts with a message naming `method` unless the caller is on the reactor thread (the
+  /// thread that made the reactor, or the one in run()). Backends and transports call it through
+  /// COIL_ASSERT_REACTOR_THREAD, which debug builds (NDEBUG undefined) keep and release builds
+  /// drop. Thread: any.
+  void assertReactorThread(const char* method) const noexcept;
 
   // ---- name resolution (IReactorPluggableNameResolver)
   /// The resolver used for host names (backends install a getaddrinfo one running in the
