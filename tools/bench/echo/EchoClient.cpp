@@ -1,5 +1,6 @@
 // EchoClient: the echo benchmark's client, a hand-written epoll loop (see EchoClient.hpp).
 #include "EchoClient.hpp"
+#include "EchoPeers.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -191,19 +192,12 @@ class Client {
   // Sends what the socket takes of the message in flight; EPOLLOUT while some is left.
   bool writeSome(Connection& c, std::string& error) {
     const std::size_t size = config_.size;
-    while (c.sent < size) {
-      ssize_t w = ::send(c.fd, pattern_.data() + c.seed + c.sent, size - c.sent, MSG_NOSIGNAL);
-      if (w > 0) {
-        c.sent += static_cast<std::size_t>(w);
-      } else if (w < 0 && errno == EINTR) {
-        continue;
-      } else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        break;
-      } else {
-        error = sysError("send");
-        return false;
-      }
+    long w = sendUntilBlocked(c.fd, pattern_.data() + c.seed + c.sent, size - c.sent);
+    if (w < 0) {
+      error = sysError("send");
+      return false;
     }
+    c.sent += static_cast<std::size_t>(w);
     watch(c, c.sent < size);
     return true;
   }

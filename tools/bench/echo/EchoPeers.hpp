@@ -23,6 +23,10 @@ inline constexpr std::size_t kHighWater = std::size_t{1} << 20;
 /// with a message on failure (it only runs in a server process).
 int listenLoopback(int port);
 
+/// Sends `data[0, size)` until the socket would block: the bytes sent (possibly fewer than
+/// `size`), or -1 on a hard error (errno says which). EINTR is retried.
+long sendUntilBlocked(int fd, const char* data, std::size_t size);
+
 /// Accepts one pending connection of `listener` as a non-blocking, close-on-exec descriptor:
 /// the descriptor, or -1 when none is pending (or the peer gave up, or descriptors ran out).
 int acceptOne(int listener);

@@ -38,6 +38,23 @@ int listenLoopback(int port) {
   return fd;
 }
 
+long sendUntilBlocked(int fd, const char* data, std::size_t size) {
+  std::size_t done = 0;
+  while (done < size) {
+    ssize_t w = ::send(fd, data + done, size - done, MSG_NOSIGNAL);
+    if (w > 0) {
+      done += static_cast<std::size_t>(w);
+    } else if (w < 0 && errno == EINTR) {
+      continue;
+    } else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      break;
+    } else {
+      return -1;
+    }
+  }
+  return static_cast<long>(done);
+}
+
 int acceptOne(int listener) {
   for (;;) {
     int fd = ::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -131,19 +148,12 @@ class EpollServer {
     std::size_t size = static_cast<std::size_t>(n);
     std::size_t done = 0;
     if (!c.writing) {
-      while (done < size) {
-        ssize_t w = ::send(c.fd, buffer_ + done, size - done, MSG_NOSIGNAL);
-        if (w > 0) {
-          done += static_cast<std::size_t>(w);
-        } else if (w < 0 && errno == EINTR) {
-          continue;
-        } else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-          break;
-        } else {
-          close(c);
-          return;
-        }
+      long w = sendUntilBlocked(c.fd, buffer_, size);
+      if (w < 0) {
+        close(c);
+        return;
       }
+      done = static_cast<std::size_t>(w);
       if (done == size) return;
     }
     c.pending.append(buffer_ + done, size - done);
@@ -158,19 +168,12 @@ class EpollServer {
 
   // Writes what is pending; false when the connection was closed.
   bool flush(Connection& c) {
-    while (c.sent < c.pending.size()) {
-      ssize_t w = ::send(c.fd, c.pending.data() + c.sent, c.pending.size() - c.sent, MSG_NOSIGNAL);
-      if (w > 0) {
-        c.sent += static_cast<std::size_t>(w);
-      } else if (w < 0 && errno == EINTR) {
-        continue;
-      } else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        break;
-      } else {
-        close(c);
-        return false;
-      }
+    long w = sendUntilBlocked(c.fd, c.pending.data() + c.sent, c.pending.size() - c.sent);
+    if (w < 0) {
+      close(c);
+      return false;
     }
+    c.sent += static_cast<std::size_t>(w);
     if (c.sent == c.pending.size()) {
       c.pending.clear();
       c.sent = 0;

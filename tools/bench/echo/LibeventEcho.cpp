@@ -85,20 +85,12 @@ void closeConnection(Connection* c) {
 
 void onWritable(evutil_socket_t, short, void* arg) {
   auto* c = static_cast<Connection*>(arg);
-  while (c->sent < c->pending.size()) {
-    ssize_t w =
-        ::send(c->fd, c->pending.data() + c->sent, c->pending.size() - c->sent, MSG_NOSIGNAL);
-    if (w > 0) {
-      c->sent += static_cast<std::size_t>(w);
-    } else if (w < 0 && errno == EINTR) {
-      continue;
-    } else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      break;
-    } else {
-      closeConnection(c);
-      return;
-    }
+  long w = sendUntilBlocked(c->fd, c->pending.data() + c->sent, c->pending.size() - c->sent);
+  if (w < 0) {
+    closeConnection(c);
+    return;
   }
+  c->sent += static_cast<std::size_t>(w);
   if (c->sent == c->pending.size()) {
     c->pending.clear();
     c->sent = 0;
@@ -125,19 +117,12 @@ void onReadable(evutil_socket_t fd, short, void* arg) {
   std::size_t done = 0;
   const bool idle = c->pending.size() == c->sent;
   if (idle) {
-    while (done < size) {
-      ssize_t w = ::send(fd, gBuffer + done, size - done, MSG_NOSIGNAL);
-      if (w > 0) {
-        done += static_cast<std::size_t>(w);
-      } else if (w < 0 && errno == EINTR) {
-        continue;
-      } else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        break;
-      } else {
-        closeConnection(c);
-        return;
-      }
+    long w = sendUntilBlocked(fd, gBuffer, size);
+    if (w < 0) {
+      closeConnection(c);
+      return;
     }
+    done = static_cast<std::size_t>(w);
     if (done == size) return;
   }
   c->pending.append(gBuffer + done, size - done);
