@@ -351,11 +351,11 @@ Deferred<int> sample(Stack stack, ChildFactory getChild, std::optional<Deferred<
 /// Runs `sample` (with a first Deferred to pass when the stack type asks for one) and fires that
 /// first Deferred, so the coroutine is suspended on C when the caller cancels D.
 Deferred<int> startSample(Stack stack, ChildFactory getChild) {
-  std::optional<Deferred<int>> first;
-  if (stack == Stack::stackedOnSecondDeferred) first.emplace();
-  std::optional<Deferred<int>> keep = first;
-  Deferred<int> d = sample(stack, std::move(getChild), std::move(first));
-  if (keep) keep->callback(1);
+  const bool stacked = stack == Stack::stackedOnSecondDeferred;
+  Deferred<int> first;
+  Deferred<int> d = sample(stack, std::move(getChild),
+                           stacked ? std::optional<Deferred<int>>(first) : std::nullopt);
+  if (stacked) first.callback(1);
   return d;
 }
 
