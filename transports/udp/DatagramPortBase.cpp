@@ -7,9 +7,11 @@
 #include <coil/core/Log.hpp>
 #include <coil/transports/udp/DatagramAddress.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <string>
 
 namespace coil::detail {
 
@@ -17,6 +19,18 @@ namespace {
 constexpr std::string_view kSystem = "coil.datagram";
 // Receive buffers per port: about 64 KiB of datagrams per recvmmsg().
 constexpr std::size_t kBatchBytes = 64 * 1024;
+
+// Sets a flag for a scope and clears it however the scope ends.
+class ScopedFlag {
+ public:
+  ScopedFlag(bool& flag, bool value) : flag_(flag) { flag_ = value; }
+  ~ScopedFlag() { flag_ = false; }
+  ScopedFlag(const ScopedFlag&) = delete;
+  ScopedFlag& operator=(const ScopedFlag&) = delete;
+
+ private:
+  bool& flag_;
+};
 }  // namespace
 
 DatagramPortBase::DatagramPortBase(ReactorBase& reactor,
@@ -52,6 +66,17 @@ void DatagramPortBase::prepareBuffers() {
     headers_[i].msg_hdr.msg_iovlen = 1;
     headers_[i].msg_hdr.msg_name = &names_[i];
   }
+  if (!batchWrites_) return;
+  writeBytes_.resize(kWriteBatch * kMaxQueuedDatagram);
+  writeHeaders_.resize(kWriteBatch);
+  writeIovecs_.resize(kWriteBatch);
+  writeNames_.resize(kWriteBatch);
+  for (std::size_t i = 0; i < kWriteBatch; ++i) {
+    writeIovecs_[i] = {writeBytes_.data() + i * kMaxQueuedDatagram, 0};
+    writeHeaders_[i] = {};
+    writeHeaders_[i].msg_hdr.msg_iov = &writeIovecs_[i];
+    writeHeaders_[i].msg_hdr.msg_iovlen = 1;
+  }
 }
 
 void DatagramPortBase::startListening() {
@@ -79,6 +104,7 @@ void DatagramPortBase::startListening() {
 
 Deferred<void> DatagramPortBase::stopListening() {
   if (!listening_ && !closeCall_) return succeed();
+  flushWrites();  // what was written before the stop goes out first
   Deferred<void> done;
   closing_.push_back(done);
   if (listening_) {
@@ -120,6 +146,7 @@ void DatagramPortBase::connectionLost(const Failure& reason) {
 
 void DatagramPortBase::closeNow() {
   if (fd_) {
+    flushWrites();
     fd_.reset();
     socketClosed();
   }
@@ -165,18 +192,23 @@ bool DatagramPortBase::readBatch(std::size_t& budgetUsed, std::optional<Failure>
     failure = lostFailure(ec);
     return false;
   }
-  for (int i = 0; i < n && listening_ && fd_; ++i) {
-    const msghdr& h = headers_[static_cast<std::size_t>(i)].msg_hdr;
-    std::size_t length =
-        std::min<std::size_t>(headers_[static_cast<std::size_t>(i)].msg_len, maxPacketSize_);
-    noteSender(names_[static_cast<std::size_t>(i)], h.msg_namelen);
-    try {
-      deliver(std::string_view(static_cast<const char*>(h.msg_iov->iov_base), length), from_);
-    } catch (...) {
-      log::currentException("Unhandled error in datagramReceived", kSystem);
+  {
+    // Writes made while more than one datagram is delivered may be queued (see the header).
+    ScopedFlag collecting(collecting_, batchWrites_ && n > 1);
+    for (int i = 0; i < n && listening_ && fd_; ++i) {
+      const msghdr& h = headers_[static_cast<std::size_t>(i)].msg_hdr;
+      std::size_t length =
+          std::min<std::size_t>(headers_[static_cast<std::size_t>(i)].msg_len, maxPacketSize_);
+      noteSender(names_[static_cast<std::size_t>(i)], h.msg_namelen);
+      try {
+        deliver(std::string_view(static_cast<const char*>(h.msg_iov->iov_base), length), from_);
+      } catch (...) {
+        log::currentException("Unhandled error in datagramReceived", kSystem);
+      }
+      budgetUsed += length;
     }
-    budgetUsed += length;
   }
+  flushWrites();
   // Fewer datagrams than asked for: the queue is empty (readiness is level-triggered).
   return listening_ && fd_ && static_cast<std::size_t>(n) == batch_;
 }
@@ -189,7 +221,84 @@ std::optional<Failure> DatagramPortBase::doRead() {
   return failure;
 }
 
+bool DatagramPortBase::queueWrite(std::string_view data, const SockAddr* to) {
+  if (!collecting_ || flushing_ || data.size() > kMaxQueuedDatagram || !fd_) return false;
+  std::size_t i = queued_;
+  if (!data.empty()) std::memcpy(writeIovecs_[i].iov_base, data.data(), data.size());
+  writeIovecs_[i].iov_len = data.size();
+  msghdr& h = writeHeaders_[i].msg_hdr;
+  if (to != nullptr) {
+    std::memcpy(&writeNames_[i], &to->storage, to->length);
+    h.msg_name = &writeNames_[i];
+    h.msg_namelen = to->length;
+  } else {
+    h.msg_name = nullptr;
+    h.msg_namelen = 0;
+  }
+  queued_ = i + 1;
+  if (queued_ == kWriteBatch) flushWrites();
+  return true;
+}
+
+void DatagramPortBase::flushWrites() {
+  if (flushing_) return;  // a log observer wrote from inside the flush: that write goes at once
+  std::size_t count = queued_;
+  queued_ = 0;
+  if (count == 0 || !fd_) return;
+  std::size_t refusals = 0;
+  {
+    ScopedFlag flushing(flushing_, true);
+    refusals = sendQueued(count);
+  }
+  // After the sends: the protocol may write again (queueing into the emptied batch).
+  for (; refusals > 0; --refusals)
+    log::callLogged("Unhandled error in connectionRefused", kSystem, [this] { writeRefused(); });
+}
+
+std::size_t DatagramPortBase::sendQueued(std::size_t count) {
+  std::size_t refusals = 0;
+  for (std::size_t i = 0; i < count;) {
+    int n =
+        ::sendmmsg(fd_.get(), &writeHeaders_[i], static_cast<unsigned>(count - i), MSG_NOSIGNAL);
+    if (n >= 0) {  // n datagrams went; the next call starts at the one that failed, if any
+      i += std::max<std::size_t>(static_cast<std::size_t>(n), 1);
+      continue;
+    }
+    std::error_code ec = lastSocketError();  // the error of datagram i
+    if (ec.value() == EINTR) continue;
+    if (ec.value() == ECONNREFUSED) {
+      // To the connected peer: connectionRefused(); unconnected: ignored, as write() does.
+      if (writeHeaders_[i].msg_hdr.msg_name == nullptr) ++refusals;
+    } else if (!isTransient(ec)) {  // EAGAIN/ENOBUFS: dropped, as send() does
+      logWriteError(i, ec);
+    }
+    ++i;
+  }
+  return refusals;
+}
+
+void DatagramPortBase::logWriteError(std::size_t index, std::error_code ec) {
+  const msghdr& h = writeHeaders_[index].msg_hdr;
+  const char* type = addressType_ != nullptr ? addressType_ : "UNIX";
+  std::string why = "Unhandled error in a batched datagram write to ";
+  if (h.msg_name != nullptr) {
+    SockAddr to;
+    std::memcpy(&to.storage, h.msg_name, h.msg_namelen);
+    to.length = h.msg_namelen;
+    why += toString(toAddress(to, type));
+  } else {
+    why += toString(peerAddress(fd_.get(), type));  // the connected peer
+  }
+  std::size_t size = writeIovecs_[index].iov_len;
+  log::callLogged(why, kSystem, [&] {
+    if (ec.value() == EMSGSIZE)
+      throw error::MessageLengthError(std::to_string(size) + " bytes", ec);
+    throw Error("send failed", ec);
+  });
+}
+
 bool DatagramPortBase::send(std::string_view data, const SockAddr* to) {
+  flushWrites();  // the order on the wire is the order of the writes
   if (!fd_) throw LogicError("datagram port: write on a closed port");
   for (;;) {
     ssize_t n =

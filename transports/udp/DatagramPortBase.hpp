@@ -1,6 +1,6 @@
 #pragma once
 /// @file DatagramPortBase: the part every datagram port shares (UDP, multicast, UNIX datagram):
-/// the socket's life as a listening port and a batched, bounded read path.
+/// the socket's life as a listening port, a batched, bounded read path and batched replies.
 
 #include <coil/core/Deferred.hpp>
 #include <coil/core/IDatagramTransport.hpp>
@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 namespace coil::detail {
@@ -28,7 +29,27 @@ namespace coil::detail {
 /// Reading takes up to kBatch datagrams per recvmmsg() into buffers made once per port, and
 /// repeats until the socket is drained or maxThroughput() bytes were delivered in this event, so
 /// one busy port cannot starve the loop. Nothing is allocated per datagram: the sender's
-/// address is converted only when it differs from the previous sender's. Thread: reactor.
+/// address is converted only when it differs from the previous sender's.
+///
+/// Write batching (ports that call enableWriteBatching(): UDP, multicast). While the datagrams
+/// of one recvmmsg() that returned more than one are being delivered, a subclass's write of at
+/// most kMaxQueuedDatagram bytes to the datagram's sender (or to the connected peer) is checked
+/// as usual, then copied into buffers made once per port (queueWrite()). The queue leaves by
+/// one sendmmsg() when the batch's deliveries end, when kWriteBatch are queued, and before
+/// anything that would pass it or change the socket: a write that is not queued (bigger, or to
+/// another destination), connect() and socket options, stopListening(), the close. So the
+/// order on the wire is the order of the write() calls, and a write outside such a batch
+/// leaves before write() returns, as before.
+///
+/// The departure: a queued write's send error cannot be thrown from write(). At the flush,
+/// EAGAIN/ENOBUFS drop the datagram (as write() does); ECONNREFUSED calls writeRefused() for a
+/// write to the connected peer (connectionRefused()) and is ignored otherwise (as write()
+/// does); any other error is logged with the destination, as an exception escaping
+/// datagramReceived() would be. The flush then goes on with the next datagram. sendmmsg()
+/// returns the errno of a call's first datagram only, so a pending ICMP refusal taken by a
+/// later datagram of the call is lost: later refusals, or the next read, still reach
+/// connectionRefused(), which may run fewer times than with one send() per write.
+/// Thread: reactor.
 class DatagramPortBase : public IFileDescriptor,
                          public virtual IListeningPort,
                          public virtual IDatagramTransport,
@@ -68,6 +89,19 @@ class DatagramPortBase : public IFileDescriptor,
   void setReadBudget(std::size_t bytes) noexcept { maxThroughput_ = bytes; }
   /// The per-event read budget in bytes.
   std::size_t readBudget() const noexcept { return maxThroughput_; }
+  /// Writes queued for the read batch's sendmmsg() (see the class comment); 0 outside one.
+  std::size_t pendingWrites() const noexcept { return queued_; }
+
+  /// The largest datagram a write may queue. Bigger ones are sent at once, so that queueing
+  /// never turns an EMSGSIZE that write() would throw into a log line. Linux fragments a UDP
+  /// datagram rather than refuse it unless the socket was set to don't-fragment
+  /// (IP_PMTUDISC_DO, IPV6_DONTFRAG); then the limit is the path MTU, which Linux never learns
+  /// below 552 bytes for IPv4 (route.min_pmtu: 524 bytes of payload under a plain header) and
+  /// IPv6 never below 1280 (1232). Only a don't-fragment socket with IP options or on a link
+  /// whose MTU is under 540 bytes could refuse 512.
+  static constexpr std::size_t kMaxQueuedDatagram = 512;
+  /// How many writes one sendmmsg() takes at most.
+  static constexpr std::size_t kWriteBatch = 32;
 
  protected:
   /// A port on `reactor` for `protocol` (not null), reading datagrams of up to `maxPacketSize`
@@ -84,13 +118,28 @@ class DatagramPortBase : public IFileDescriptor,
   virtual void deliver(std::string_view data, const Address& from) = 0;
   /// A read reported ECONNREFUSED (only connected sockets see it).
   virtual void readRefused() {}
+  /// A queued write to the connected peer reported ECONNREFUSED at the flush.
+  virtual void writeRefused() {}
   /// Called after the socket is closed, before the protocol's doStop() (e.g. to unlink).
   virtual void socketClosed() {}
 
-  /// Sends `data` with send() (`to` null) or sendto(); EINTR is retried; EAGAIN/ENOBUFS drop
-  /// the datagram; ECONNREFUSED returns true (the caller decides); EMSGSIZE throws
-  /// error::MessageLengthError; others throw coil::Error. Throws coil::LogicError when closed.
+  /// Sends `data` with send() (`to` null) or sendto(), after the queued writes; EINTR is
+  /// retried; EAGAIN/ENOBUFS drop the datagram; ECONNREFUSED returns true (the caller decides);
+  /// EMSGSIZE throws error::MessageLengthError; others throw coil::Error. Throws
+  /// coil::LogicError when closed.
   bool send(std::string_view data, const SockAddr* to);
+
+  /// Lets write batching queue this port's writes (see the class comment); call it in the
+  /// constructor.
+  void enableWriteBatching() noexcept { batchWrites_ = true; }
+  /// While a read batch of more than one datagram is delivered, copies `data` (at most
+  /// kMaxQueuedDatagram bytes) for `to` (null: the connected peer) into the write batch and
+  /// returns true; otherwise returns false and the caller sends with send(). The caller has
+  /// checked the write; `to` must be an address the socket can reach (the sender's).
+  bool queueWrite(std::string_view data, const SockAddr* to);
+  /// Sends the queued writes now (one sendmmsg() per kWriteBatch; errors as the class comment
+  /// says). Call it before changing the socket.
+  void flushWrites();
 
   /// The cached socket address of `addr` when it is the last sender's address (the usual
   /// reply), else null.
@@ -111,6 +160,8 @@ class DatagramPortBase : public IFileDescriptor,
   void prepareBuffers();
   void noteSender(const sockaddr_storage& name, socklen_t length);
   bool readBatch(std::size_t& budgetUsed, std::optional<Failure>& failure);
+  std::size_t sendQueued(std::size_t count);
+  void logWriteError(std::size_t index, std::error_code ec);
 
   ReactorBase* reactor_;
   std::shared_ptr<AbstractDatagramProtocol> protocol_;
@@ -133,6 +184,16 @@ class DatagramPortBase : public IFileDescriptor,
   Address from_;
   SockAddr fromSock_;
   bool fromValid_ = false;
+  // The write batch, made on first listen when enabled: kWriteBatch slots of
+  // kMaxQueuedDatagram bytes each.
+  bool batchWrites_ = false;
+  bool collecting_ = false;  // a read batch of more than one datagram is being delivered
+  bool flushing_ = false;    // flushWrites() is sending the queue
+  std::size_t queued_ = 0;
+  std::vector<char> writeBytes_;
+  std::vector<mmsghdr> writeHeaders_;
+  std::vector<iovec> writeIovecs_;
+  std::vector<sockaddr_storage> writeNames_;
 };
 
 }  // namespace coil::detail

@@ -78,6 +78,7 @@ std::string MulticastPort::getOutgoingInterface() const {
 }
 
 Deferred<void> MulticastPort::setOutgoingInterface(std::string_view interface) {
+  flushWrites();  // queued replies leave under the options they were written with
   int fd = openFd();
   int rc = 0;
   if (family() == AF_INET6) {
@@ -104,6 +105,7 @@ bool MulticastPort::getLoopbackMode() const {
 }
 
 void MulticastPort::setLoopbackMode(bool enabled) {
+  flushWrites();  // queued replies leave under the options they were written with
   int fd = openFd();
   std::error_code ec =
       family() == AF_INET6
@@ -121,6 +123,7 @@ int MulticastPort::getTTL() const {
 void MulticastPort::setTTL(int ttl) {
   if (ttl < 0 || ttl > 255)
     throw std::invalid_argument("setTTL: " + std::to_string(ttl) + " is not in 0..255");
+  flushWrites();
   int fd = openFd();
   std::error_code ec = family() == AF_INET6
                            ? detail::setIntOption(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, ttl)
@@ -138,6 +141,7 @@ Deferred<void> MulticastPort::leaveGroup(std::string_view addr, std::string_view
 
 Deferred<void> MulticastPort::membership(std::string_view addr, std::string_view interface,
                                          bool join) {
+  flushWrites();  // queued replies leave under the options they were written with
   int fd = openFd();
   std::string what = std::string(addr) + (interface.empty() ? "" : " on ") + std::string(interface);
   std::optional<detail::SockAddr> group = detail::ipSockAddr(addr, 0);

@@ -13,7 +13,8 @@
 namespace coil {
 
 /// What listenMulticast() builds; users hold it as IMulticastPort. The controls act on the open
-/// socket (coil::LogicError when the port is closed). Thread: reactor.
+/// socket (coil::LogicError when the port is closed); the setters first send the writes a read
+/// batch queued (writes batch as UDPPort's do). Thread: reactor.
 class MulticastPort : public UDPPort, public virtual IMulticastPort {
  public:
   /// As UDPPort; `listenMultiple` sets SO_REUSEADDR and SO_REUSEPORT before binding.

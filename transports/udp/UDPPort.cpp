@@ -41,7 +41,9 @@ UDPPort::UDPPort(ReactorBase& reactor, int port, std::shared_ptr<DatagramProtoco
       protocol_(protocol.get()),
       interface_(interface),
       port_(checkedPort(port)),
-      family_(detail::interfaceFamily(interface)) {}
+      family_(detail::interfaceFamily(interface)) {
+  enableWriteBatching();
+}
 
 UDPPort::UDPPort(ReactorBase& reactor, detail::UniqueFd fd, int family,
                  std::shared_ptr<DatagramProtocol> protocol, std::size_t maxPacketSize)
@@ -49,6 +51,7 @@ UDPPort::UDPPort(ReactorBase& reactor, detail::UniqueFd fd, int family,
       protocol_(protocol.get()),
       family_(family),
       adoptedSocket_(true) {
+  enableWriteBatching();
   if (family != AF_INET && family != AF_INET6)
     throw error::UnsupportedAddressFamily("adoptDatagramPort: family " + std::to_string(family));
   int domain = detail::getIntOption(fd.get(), SOL_SOCKET, SO_DOMAIN);
@@ -90,17 +93,23 @@ void UDPPort::write(std::string_view data, const Address& addr) {
     write(data);
     return;
   }
+  // Only a reply to the datagram being delivered may be queued: its address needs no check and
+  // is one the socket just heard from (a broadcast or unroutable target is sent at once, so
+  // its error is thrown here).
   const detail::SockAddr* to = cachedSender(addr);
   detail::SockAddr parsed;
   if (to == nullptr) {
     parsed = detail::ipTarget(addr, family_);
     to = &parsed;
+  } else if (queueWrite(data, to)) {
+    return;
   }
   send(data, to);  // unconnected: ECONNREFUSED means nothing (Twisted ignores it)
 }
 
 void UDPPort::write(std::string_view data) {
   if (!connectedSock_) throw LogicError("write without an address on an unconnected UDP port");
+  if (queueWrite(data, nullptr)) return;
   if (send(data, nullptr)) protocol_->connectionRefused();
 }
 
@@ -108,6 +117,7 @@ void UDPPort::connect(std::string_view host, int port) {
   if (connectedSock_)
     throw LogicError("already connected, reconnecting is not currently supported");
   detail::SockAddr to = detail::ipTarget(host, port, family_);
+  flushWrites();
   if (socketFd() >= 0 && ::connect(socketFd(), to.get(), to.length) != 0)
     throw Error("UDP connect failed", detail::lastSocketError());
   connectedSock_ = to;
@@ -115,6 +125,7 @@ void UDPPort::connect(std::string_view host, int port) {
 }
 
 void UDPPort::setBroadcastAllowed(bool enabled) {
+  flushWrites();
   if (socketFd() >= 0) {
     if (std::error_code ec = detail::setIntOption(socketFd(), SOL_SOCKET, SO_BROADCAST, enabled))
       throw Error("SO_BROADCAST", ec);
@@ -127,6 +138,10 @@ void UDPPort::deliver(std::string_view data, const Address& from) {
 }
 
 void UDPPort::readRefused() {
+  if (connectedSock_) protocol_->connectionRefused();
+}
+
+void UDPPort::writeRefused() {
   if (connectedSock_) protocol_->connectionRefused();
 }
 

@@ -14,7 +14,13 @@ namespace coil {
 
 /// What listenUDP() and adoptDatagramPort() build; users hold it as IUDPPort. Binds on
 /// startListening() (the reactor calls it), IPv4 or IPv6 as the interface says.
-/// Thread: reactor.
+///
+/// Writes are batched (DatagramPortBase's class comment): inside datagramReceived() of a read
+/// that returned several datagrams, a write of at most 512 bytes to that datagram's sender (the
+/// Address it was given, or the connected peer) is checked at once and sent with the batch's
+/// others by one sendmmsg() when the batch's deliveries end; its send error, if any, is then
+/// logged (ECONNREFUSED: connectionRefused() when connected) instead of thrown. Every other
+/// write is sent before write() returns, after the queued ones. Thread: reactor.
 class UDPPort : public detail::DatagramPortBase, public virtual IUDPPort {
  public:
   /// A port for `interface`:`port` ("" = every IPv4 address; an IPv6 literal makes an IPv6
@@ -30,9 +36,11 @@ class UDPPort : public detail::DatagramPortBase, public virtual IUDPPort {
           std::shared_ptr<DatagramProtocol> protocol, std::size_t maxPacketSize);
 
   // ---- IDatagramTransport / IUDPTransport
-  /// Sends to `addr` (unconnected), or to the peer when `addr` is the connected address.
+  /// Sends to `addr` (unconnected), or to the peer when `addr` is the connected address; may
+  /// queue a reply inside a read batch (see the class comment).
   void write(std::string_view data, const Address& addr) override;
-  /// Sends to the connected peer; ECONNREFUSED calls protocol.connectionRefused().
+  /// Sends to the connected peer; ECONNREFUSED calls protocol.connectionRefused(). May queue
+  /// inside a read batch (see the class comment).
   void write(std::string_view data) override;
   /// The bound address (type "UDP"); after close, the address it had.
   Address getHost() const override;
@@ -69,6 +77,8 @@ class UDPPort : public detail::DatagramPortBase, public virtual IUDPPort {
   void deliver(std::string_view data, const Address& from) override;
   /// protocol.connectionRefused() when connected.
   void readRefused() override;
+  /// protocol.connectionRefused() when connected (a queued write was refused).
+  void writeRefused() override;
   /// Hook between socket() and bind() (multicast sets SO_REUSEADDR/SO_REUSEPORT).
   virtual void beforeBind(int /*fd*/) {}
   /// The interface given ("" = any).
