@@ -55,14 +55,17 @@ class DelayedCall final : public IDelayedCall {
  private:
   friend class detail::TimerQueue;
 
-  // Where the call's authoritative heap entry is, or why it has none. Active states first.
+  // Where the call's authoritative entry is, or why it has none. Active states first.
   enum class State : std::uint8_t {
-    main,       // the main heap entry, whose key (time, mainSeq_) is (time_, seq_)
-    mainLater,  // the main heap entry, keyed before (time_, seq_): re-keyed when it surfaces
+    main,       // the main entry (near or far heap, or wheel slot), keyed (time_, seq_)
+    mainLater,  // the main entry, keyed before (time_, seq_): re-keyed when it surfaces
     side,       // the side heap entry keyed (time_, seq_)
     called,     // popped for invocation (or run)
     cancelled,  // cancelled, or detached by its queue's destruction
   };
+
+  // slotPos_ when no slot position is known.
+  static constexpr std::uint16_t kNoSlotPos = 0xffff;
 
   // A new call (from the per-thread free list) holding no reference yet.
   static DelayedCall* create(detail::TimerQueue* queue, DelayedFunction&& f, double time,
@@ -78,8 +81,11 @@ class DelayedCall final : public IDelayedCall {
   // Hot, and all in the first 64 bytes: what popping and running the call reads, namely the
   // base's count, state_, mainSeq_ and func_.
   State state_ = State::main;
+  // Where the main entry sits in its wheel slot, if it is in one (a hint, checked before use;
+  // fits the padding before mainSeq_, so it costs no space).
+  std::uint16_t slotPos_ = kNoSlotPos;
   std::uint64_t mainSeq_;  // sequence part of the main entry's key; fixed while that entry is
-                           // in the heap, except when re-keyed at the top
+                           // in a heap, except when re-keyed (at the top, or by compaction)
   DelayedFunction func_;
   // Cold.
   detail::TimerQueue* queue_;  // the owning queue; meaningful only while active()

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <new>
 #include <optional>
 #include <string>
@@ -125,16 +126,48 @@ class LargeArray {
 
 /// Pending DelayedCalls ordered by (time, scheduling order): equal times run FIFO.
 ///
-/// The main heap is a 4-ary min-heap of 16-byte entries (time, call), laid out so that the four
-/// children of a node share one cache line; among equal times the call's fixed main sequence
-/// number decides. Every call gets its one main entry when scheduled. Deletion is lazy: cancel()
-/// leaves a stale entry behind, dropped when it surfaces or by compaction (once more than 50
-/// entries, and at least a quarter of all entries, are stale). Moving a call later only updates
-/// the call; its entry is re-keyed when it surfaces (never early). Moving a call earlier than its
-/// main entry gives it an entry in the side heap (24 bytes: time, sequence number, call), a binary
-/// heap that stays empty unless calls are moved earlier; later moves of such a call add fresh
-/// side entries. Each entry holds a reference to its call. schedule() is O(log n), cancel() O(1)
-/// amortised, popDue() O(log n) amortised; the only allocation per call is the call itself
+/// Every call gets one main entry when scheduled: 16 bytes (time, call), keyed (time,
+/// call->mainSeq_). Time is cut into buckets of 1/1024 s (bucketOf(): clamped, so huge, infinite
+/// and far negative times work), and a cursor bucket splits the main entries three ways:
+/// - the near heap holds the entries of buckets <= cursor_. It is a 4-ary min-heap laid out so
+///   that the four children of a node share one cache line, and it is the heap that pops. It holds
+///   about one bucket's calls, so popping stays in the caches even with a million calls pending
+///   (one heap of them all walks ten levels per pop, the lower ones cache misses);
+/// - the wheel: kWheelSlots unsorted slots, one per bucket of the window (cursor_, cursor_ +
+///   kWheelSlots] (2 s), with a two-level bitmap of the non-empty ones. schedule() appends there;
+/// - the far heap, 4-ary too, holds the entries beyond the window, and the few that could not be
+///   given a slot (see Memory), which may lie anywhere: the far top competes with the near top.
+/// A near entry is earlier than every wheel entry (different buckets never share a time), so the
+/// earliest main entry is the near top or the far top. When the near heap has no live entry left,
+/// the cursor advances to the first non-empty slot (a bitmap scan), whose storage becomes the near
+/// heap: swapped in, not copied (the slot recycles the near heap's empty storage), its stale
+/// entries dropped in one pass that also loads the calls into the caches, then heapified in O(n).
+/// Far entries whose bucket entered the window then move to their slots. While the near heap and
+/// the wheel are empty the cursor follows the clock (popDue()'s `now`, or seconds() when
+/// schedule() finds a call outside the window), never past the far top, so that one long timeout
+/// cannot drag it ahead and send every later call to the near heap.
+///
+/// Cancelling: a call whose entry was put in a slot remembers where (DelayedCall::slotPos_, a hint
+/// checked before use), so cancelling it, or moving it earlier, takes the entry out at once (the
+/// slot's last entry fills the hole) and releases its reference: with timeouts that rarely fire
+/// nothing stale piles up, and compaction, which must read every call, stays idle. Elsewhere
+/// deletion is lazy: the entry goes stale, dropped when it surfaces, when its slot is loaded, or
+/// by compaction of every structure (once more than 50 entries, and at least a quarter of all
+/// entries, are stale). Moving a call later only updates the call; its entry is re-keyed when it
+/// surfaces or its slot is loaded (never early), and moves to its new slot (or the far heap) if
+/// its new bucket is past the cursor: a near heap that kept it would pop it before earlier wheel
+/// entries. Moving a call earlier than its main entry gives it an entry in the side heap (24
+/// bytes: time, sequence number, call), a binary heap that stays empty unless calls are moved
+/// earlier; later moves of such a call add fresh side entries. Each entry holds a reference to its
+/// call.
+///
+/// Memory: schedule() and the calls' reschedules allocate before they change anything, and may
+/// throw. nextTime() and popDue() never throw: when an entry moves into a slot that must grow
+/// (from the far heap, or re-keyed) and that fails, it stays in or goes to the far heap, whose
+/// spare capacity always covers the calls moved later (laterCount_). Storage is kept and
+/// recycled. schedule() is O(1) within the window and O(log n) beyond it, cancel() O(1) (amortised
+/// outside the wheel), popDue() O(log b) amortised for b calls per bucket (plus O(log n) once for
+/// a call that arrived beyond the window); the only allocation per call is the call itself
 /// (callables up to DelayedFunction::kInlineSize bytes live inside it), recycled through a
 /// per-thread free list. Not copyable or movable (calls point back at their queue).
 /// Thread: the owner's.
@@ -182,7 +215,8 @@ class TimerQueue {
   /// popDue()'s default `before`: no limit on the scheduling order.
   static constexpr std::uint64_t kNoLimit = std::numeric_limits<std::uint64_t>::max();
 
-  /// A queue whose calls measure reset() from `seconds()` (the owner's current time).
+  /// A queue whose calls measure reset() from `seconds()` (the owner's current time), which it
+  /// also reads when a call is scheduled while nothing is near (to place the wheel's window).
   explicit TimerQueue(std::function<double()> seconds);
   /// Detaches every pending call: they become cancelled (inactive) and release their functions.
   ~TimerQueue();
@@ -194,7 +228,7 @@ class TimerQueue {
   DelayedCallPtr schedule(double time, DelayedFunction&& f);
 
   /// The time of the earliest pending call, or nullopt when none is pending. Not const: it drops
-  /// stale entries and re-keys moved calls that reach the top.
+  /// stale entries, re-keys moved calls that reach the top and loads the next wheel slot.
   std::optional<double> nextTime();
 
   /// Removes and returns the earliest pending call whose time is <= `now` and which was scheduled
@@ -215,16 +249,54 @@ class TimerQueue {
   /// True when no call is pending.
   bool empty() const noexcept { return live_ == 0; }
 
-  /// Number of heap entries (both heaps), stale ones included (diagnostics and tests).
-  std::size_t heapSize() const noexcept { return mainSize() + side_.size(); }
+  /// Number of entries in all structures (near, wheel, far and side), stale ones included
+  /// (diagnostics and tests).
+  std::size_t heapSize() const noexcept {
+    return entries(near_) + wheelSize_ + entries(far_) + side_.size();
+  }
 
-  /// Number of stale heap entries awaiting removal (diagnostics and tests).
+  /// Number of stale entries awaiting removal (diagnostics and tests).
   std::size_t staleCount() const noexcept { return stale_; }
+
+  /// Where the entries are (diagnostics and tests).
+  struct Layout {
+    /// Entries in the near heap, stale ones included.
+    std::size_t near;
+    /// Entries in the wheel's slots, stale ones included.
+    std::size_t wheel;
+    /// Entries in the far heap, stale ones included.
+    std::size_t far;
+    /// Entries in the side heap, stale ones included.
+    std::size_t side;
+    /// The cursor: the near heap holds buckets up to it, the wheel the kWheelSlots after it.
+    std::int64_t cursor;
+  };
+
+  /// The number of entries in each structure, and the cursor (diagnostics and tests).
+  Layout layout() const noexcept {
+    return Layout{entries(near_), wheelSize_, entries(far_), side_.size(), cursor_};
+  }
+
+  /// Checks every structural invariant in O(n) (tests): null when they hold, else which failed.
+  const char* invariantViolation() const;
+
+  /// Bucket of the wheel (1/1024 s) that holds `time`: floor(time * 1024), clamped to
+  /// [-2^62, 2^62] (+infinity and NaN give 2^62). Exposed for tests.
+  static std::int64_t bucketOf(double time) noexcept {
+    const double x = time * kBucketsPerSecond;  // exact: a power of two
+    if (!(x < kBucketLimit)) return kMaxBucket;
+    if (!(x > -kBucketLimit)) return -kMaxBucket;
+    const auto b = static_cast<std::int64_t>(x);  // toward zero; floor below
+    return b - (static_cast<double>(b) > x ? 1 : 0);
+  }
+
+  /// Number of slots of the wheel: calls due up to kWheelSlots buckets past the cursor go there.
+  static constexpr std::size_t kWheelSlots = 2048;
 
  private:
   friend class coil::DelayedCall;
 
-  // A main-heap entry. Its key is (time, call->mainSeq_).
+  // A main entry: near heap, wheel slot or far heap. Its key is (time, call->mainSeq_).
   struct Entry {
     double time;
     DelayedCall* call;
@@ -235,12 +307,28 @@ class TimerQueue {
     std::uint64_t seq;
     DelayedCall* call;
   };
+  // The near and far heaps, and the slots (whose storage becomes the near heap): the first kRoot
+  // entries are unused; empty ones may have no storage at all (size 0).
+  using Heap = LargeArray<Entry>;
 
-  // The main heap's root index: with 16-byte entries on a 64-byte-aligned array, the children
-  // of node i, kArity * (i - kRoot) + kRoot + 1 and the next three, start on a line boundary.
+  // The heaps' root index: with 16-byte entries on a 64-byte-aligned array, the children of node
+  // i, kArity * (i - kRoot) + kRoot + 1 and the next three, start on a line boundary.
   static constexpr std::size_t kRoot = 3;
   static constexpr std::size_t kArity = 4;
+  static constexpr double kBucketsPerSecond = 1024.0;
+  static constexpr double kBucketLimit = 0x1p62;
+  static constexpr std::int64_t kMaxBucket = std::int64_t{1} << 62;
+  static constexpr std::int64_t kWindow = static_cast<std::int64_t>(kWheelSlots);
+  static constexpr std::size_t kSlotMask = kWheelSlots - 1;
+  static constexpr std::size_t kSlotWords = kWheelSlots / 64;
+  static_assert((kWheelSlots & kSlotMask) == 0 && kSlotWords >= 1 && kSlotWords <= 64);
 
+  static std::size_t entries(const Heap& h) noexcept {
+    return h.size() > kRoot ? h.size() - kRoot : 0;
+  }
+  static std::size_t slotIndex(std::int64_t bucket) noexcept {
+    return static_cast<std::size_t>(bucket) & kSlotMask;
+  }
   static bool less(const Entry& a, const Entry& b) noexcept {
     if (a.time != b.time) return a.time < b.time;
     return a.call->mainSeq_ < b.call->mainSeq_;
@@ -249,6 +337,12 @@ class TimerQueue {
     return a.time < b.time || (a.time == b.time && a.seq < b.seq);
   }
   static void invoke(DelayedCall& call) { call.func_(); }
+  // Starts loading what popping and running `call` reads: its first 64 bytes, which straddle two
+  // cache lines unless the call happens to start on one.
+  static void prefetchCall(const DelayedCall* call) noexcept {
+    __builtin_prefetch(call);
+    __builtin_prefetch(reinterpret_cast<const char*>(call) + 63);
+  }
   static void finish(DelayedCall* call) noexcept {
     call->func_.reset();
     unref(call);
@@ -257,20 +351,62 @@ class TimerQueue {
     if (call->dropRef()) call->destroy();
   }
 
-  std::size_t mainSize() const noexcept { return heap_.size() - kRoot; }
+  // 4-ary heap primitives, for the near and far heaps.
+  static void grow(Heap& h);
+  static void pushNew(Heap& h, const Entry& e) noexcept;
+  static void popTop(Heap& h) noexcept;
+  static void siftUp(Heap& h, std::size_t i) noexcept;
+  static void siftDown(Heap& h, std::size_t i) noexcept;
+  static void heapify(Heap& h) noexcept;
 
   // Called by DelayedCall (which has already checked that it is active).
   void cancelled(DelayedCall& call) noexcept;
   void reschedule(DelayedCall& call, double time);
   double now() const { return seconds_(); }
 
-  const Entry* settleMain() noexcept;
+  bool frontEmpty() const noexcept { return near_.size() <= kRoot && slotSummary_ == 0; }
+  // A call moved later gets its true key; its entry must then be placed by it.
+  void rekey(DelayedCall& call) noexcept;
+  const Entry* settleMain(bool& inFar) noexcept;
+  const Entry* settleNear() noexcept;
+  const Entry* settleFar() noexcept;
   const SideEntry* settleSide() noexcept;
-  void popMain() noexcept;
   void popSide() noexcept;
   void pushSide(double time, std::uint64_t seq, DelayedCall& call);
-  void siftUp(std::size_t i) noexcept;
-  void siftDown(std::size_t i) noexcept;
+  void reserveFar(std::size_t spare);
+
+  // The wheel (TimerWheel.cpp).
+  Heap& slotFor(std::int64_t bucket) {  // the slot of `bucket`, with room for one more entry
+    if (slots_) {
+      Heap& slot = slots_[slotIndex(bucket)];
+      if (slot.size() < slot.capacity()) return slot;
+    }
+    return growSlot(bucket);
+  }
+  Heap& growSlot(std::int64_t bucket);
+  static void setSlotPos(DelayedCall& call, std::size_t index) noexcept {
+    const std::size_t pos = index - kRoot;
+    call.slotPos_ =
+        pos < DelayedCall::kNoSlotPos ? static_cast<std::uint16_t>(pos) : DelayedCall::kNoSlotPos;
+  }
+  bool unlinkFromWheel(DelayedCall& call) noexcept;
+  void markSlot(std::size_t index) noexcept {
+    slotWords_[index / 64] |= std::uint64_t{1} << (index % 64);
+    slotSummary_ |= std::uint64_t{1} << (index / 64);
+  }
+  void unmarkSlot(std::size_t index) noexcept {
+    slotWords_[index / 64] &= ~(std::uint64_t{1} << (index % 64));
+    if (slotWords_[index / 64] == 0) slotSummary_ &= ~(std::uint64_t{1} << (index / 64));
+  }
+  std::int64_t firstSlotBucket() const noexcept;
+  void loadSlot(std::int64_t bucket) noexcept;
+  bool tryAppend(std::int64_t bucket, const Entry& e) noexcept;
+  void place(const Entry& e) noexcept;
+  void migrateFar() noexcept;
+  void catchUp(std::int64_t nowBucket) noexcept;
+  template <class F>
+  void forEachMainEntry(F&& f) const;
+
   void maybeCompact() noexcept {
     // A quarter stale, not Twisted's half: with every second timer cancelled (a common pattern:
     // timeouts that rarely fire) "more than half" is never reached and every stale entry pays
@@ -279,17 +415,25 @@ class TimerQueue {
     if (stale_ > kCompactMinimum && stale_ * 4 >= heapSize()) compact();
   }
   void compact() noexcept;
+  std::size_t filter(Entry* h, std::size_t begin, std::size_t end, std::int64_t rekeyUpTo,
+                     bool inSlot) noexcept;
   void detachAll() noexcept;
-  void grow();
 
   static constexpr std::size_t kCompactMinimum = 50;
 
   std::function<double()> seconds_;
-  LargeArray<Entry> heap_;  // [0, kRoot) unused
+  Heap near_;                      // the entries of buckets <= cursor_
+  Heap far_;                       // beyond the window (and misfits); spare >= laterCount_
+  std::unique_ptr<Heap[]> slots_;  // kWheelSlots, allocated on first use
+  std::uint64_t slotWords_[kSlotWords] = {};  // bit i: slot i holds entries
+  std::uint64_t slotSummary_ = 0;             // bit w: slotWords_[w] != 0
+  std::size_t wheelSize_ = 0;                 // entries in the slots
+  std::int64_t cursor_ = -kMaxBucket;
   std::vector<SideEntry> side_;
   std::uint64_t nextSeq_ = 1;
   std::size_t live_ = 0;
   std::size_t stale_ = 0;
+  std::size_t laterCount_ = 0;  // calls in State::mainLater
 };
 
 }  // namespace coil::detail
