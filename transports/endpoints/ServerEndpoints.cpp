@@ -4,7 +4,12 @@
 
 #include <coil/core/Errors.hpp>
 
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <string>
+#include <system_error>
 
 namespace coil::endpoints {
 
@@ -58,6 +63,16 @@ PortDeferred AdoptedStreamServerEndpoint::listen(std::shared_ptr<Factory> factor
   if (used_) return fail<std::shared_ptr<IListeningPort>>(error::AlreadyListened());
   used_ = true;
   return execute([&] {
+    // adoptStreamPort() wants a non-blocking socket; inherited ones (systemd's, inetd's) are
+    // usually blocking, and a blocking accept would stall the reactor. Twisted sets it here too.
+    const int flags = ::fcntl(fd_, F_GETFL);
+    if (flags < 0 || ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK) < 0) {
+      const int err = errno;
+      std::string what = "adopting fd ";
+      what += std::to_string(fd_);
+      what += ": cannot make it non-blocking";
+      throw std::system_error(err, std::generic_category(), what);
+    }
     auto port = reactor_.adoptStreamPort(fd_, family_, std::move(factory));
     ::close(fd_);
     return port;

@@ -1,10 +1,12 @@
 // Endpoints over real loopback sockets, on every backend: serverFromString + clientFromString
-// round trips over TCP4, TCP6 and UNIX, HostnameEndpoint to "localhost", a refused connection.
+// round trips over TCP4, TCP6 and UNIX, an adopted blocking socket, HostnameEndpoint to
+// "localhost", a refused connection.
 #include <coil/core/Errors.hpp>
 #include <coil/core/Protocol.hpp>
 #include <coil/transports/endpoints/ClientEndpoints.hpp>
 #include <coil/transports/endpoints/Description.hpp>
 #include <coil/transports/endpoints/HostnameEndpoint.hpp>
+#include <coil/transports/endpoints/ServerEndpoints.hpp>
 #include <coil/transports/endpoints/StringEndpoints.hpp>
 
 #include <test/support/DeferredTesting.hpp>
@@ -12,6 +14,7 @@
 #include <test/support/Testing.hpp>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -89,7 +92,7 @@ bool haveIPv6() {
 // connect Deferred fired with the Sender after its connectionMade and the bytes came back.
 // `clientFor(port)` builds the client endpoint once the port is known.
 void roundTrip(
-    ReactorBase& reactor, const std::string& server,
+    ReactorBase& reactor, const std::shared_ptr<IStreamServerEndpoint>& server,
     const std::function<std::shared_ptr<IStreamClientEndpoint>(IListeningPort&)>& clientFor) {
   Countdown done{reactor, 3};  // client lost, server lost, port stopped
   auto echoFactory = std::make_shared<ServerFactory>();
@@ -99,9 +102,9 @@ void roundTrip(
     e->onLost = [&done] { done.hit(); };
     return e;
   };
-  auto listened = serverFromString(reactor, server)->listen(echoFactory);
+  auto listened = server->listen(echoFactory);
   std::shared_ptr<IListeningPort> port = test::successResultOf(listened);
-  BOOST_TEST_MESSAGE(server << " listens on " << toString(port->getHost()));
+  BOOST_TEST_MESSAGE("listening on " << toString(port->getHost()));
 
   auto sender = std::make_shared<Sender>(std::string(100000, 'x') + "end");
   sender->onLost = [&done, port] {
@@ -128,6 +131,13 @@ void roundTrip(
   BOOST_TEST(sender->received == sender->message);
   BOOST_REQUIRE(sender->lost.has_value());
   BOOST_TEST(sender->lost->check<error::ConnectionDone>().has_value());
+}
+
+void roundTrip(
+    ReactorBase& reactor, const std::string& server,
+    const std::function<std::shared_ptr<IStreamClientEndpoint>(IListeningPort&)>& clientFor) {
+  BOOST_TEST_MESSAGE("server endpoint " << server);
+  roundTrip(reactor, serverFromString(reactor, server), clientFor);
 }
 
 std::string tempDirectory() {
@@ -166,6 +176,27 @@ COIL_TEST_CASE(unixRoundTrip) {
   std::remove(path.c_str());
   std::remove((path + ".lock").c_str());
   ::rmdir(dir.c_str());
+}
+
+COIL_TEST_CASE(adoptedBlockingSocketIsMadeNonBlocking) {
+  // Inherited listening sockets (systemd, inetd) are usually blocking; a blocking accept would
+  // stall the reactor after the first connection, so the endpoint sets O_NONBLOCK (as Twisted).
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  BOOST_REQUIRE(fd >= 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
+  BOOST_REQUIRE(::listen(fd, 50) == 0);
+  const int probe = ::dup(fd);  // shares the file status flags; the endpoint closes `fd`
+  BOOST_REQUIRE(probe >= 0);
+  BOOST_REQUIRE((::fcntl(probe, F_GETFL) & O_NONBLOCK) == 0);
+  auto server = std::make_shared<AdoptedStreamServerEndpoint>(*reactor, fd, AF_INET);
+  roundTrip(*reactor, server, [&](IListeningPort& port) {
+    return clientFromString(*reactor, "tcp:127.0.0.1:" + std::to_string(portOf(port)));
+  });
+  BOOST_TEST((::fcntl(probe, F_GETFL) & O_NONBLOCK) != 0);
+  ::close(probe);
 }
 
 COIL_TEST_CASE(hostnameEndpointToLocalhost) {
