@@ -2,13 +2,21 @@
 /// @file PluginApi: the one header an out-of-tree coil plugin includes — the ABI version, the
 /// host API handed to the plugin's entry point, and COIL_PLUGIN() to define that entry point.
 ///
-/// coil's libraries are static, so a plugin must not link its own copy of them (it would carry
-/// second copies of the globals: log observers, type tags). A plugin therefore needs no coil
-/// symbol at link time: everything it needs from the host (registering a backend, building a
-/// PosixReactor over its Multiplexer, logging) comes through function pointers in PluginHost.
-/// It may use coil's header-only parts (BackendEntry, Multiplexer, io:: bits) freely.
+/// A plugin exports exactly one symbol, `extern "C" int coil_plugin_entry(PluginHost*)`, and
+/// registers backends (ABI 1) and endpoint string types (ABI 2) through PluginHost. There are
+/// two kinds of plugin, chosen by how it is linked (plugins/CMakeLists.txt, coil_add_plugin):
+///  - self-contained: it needs no coil symbol at link time (linked with --no-undefined). It uses
+///    coil's header-only parts (BackendEntry, Multiplexer, io:: bits) and everything else comes
+///    through PluginHost's function pointers (building a PosixReactor, logging). Any program
+///    using coil can load it. The uring backend is one.
+///  - USES_COIL: it calls coil's C++ API (Deferred, Failure, ReactorBase, endpoint classes,
+///    EndpointDescription's helpers, coil::log) and leaves those symbols undefined, to be
+///    resolved at dlopen() from the host executable. coil's libraries are static, and a plugin
+///    linking its own copy would carry second copies of coil's globals (log observers, type
+///    tags), so there is exactly one copy: the host's. Only a host linked with
+///    coil_plugin_host() (it exports its symbols and links coil's libraries whole) can load
+///    one; any other program refuses it, naming the missing symbol. The systemd endpoint is one.
 ///
-/// A plugin exports exactly one symbol, `extern "C" int coil_plugin_entry(PluginHost*)`:
 /// @code
 ///   void registerMine(coil::plugins::Registrar& r) {
 ///     auto make = r.posixReactorFactory();
@@ -17,7 +25,9 @@
 ///   }
 ///   COIL_PLUGIN(registerMine)
 /// @endcode
-/// Plugins are never unloaded once they registered something: the registry holds their code.
+/// What a plugin adds is staged: if any addition is refused, or the entry point fails, nothing
+/// of it is committed. Plugins are never unloaded once they registered something: the registry
+/// holds their code.
 
 #include <coil/core/Multiplexer.hpp>
 #include <coil/core/ReactorBase.hpp>
@@ -29,9 +39,11 @@
 #include <string_view>
 
 /// The plugin ABI version. Bumped whenever PluginHost after its frozen prefix, BackendEntry,
-/// Multiplexer, ReactorBase's layout or the compiler/standard library changes incompatibly. A
-/// plugin built for another version is refused before it touches anything.
-#define COIL_PLUGIN_ABI_VERSION 1
+/// the endpoint parser entries, Multiplexer, ReactorBase's layout or the compiler/standard
+/// library changes incompatibly. Host and plugin must agree exactly: a plugin built for another
+/// version (older or newer) is refused before it touches anything. History: 1, backends only;
+/// 2, endpoint string types (addServerParser, addClientParser) and USES_COIL plugins.
+#define COIL_PLUGIN_ABI_VERSION 2
 
 /// The name of the one symbol a plugin exports (see PluginEntryFn).
 #define COIL_PLUGIN_ENTRY_NAME "coil_plugin_entry"
@@ -52,6 +64,12 @@ using AddBackendFn = bool (*)(void* context, BackendEntry* entry);
 /// Builds the host's PosixReactor over `multiplexer`; may throw std::system_error. Valid for
 /// the life of the process: create() functions capture it. Thread: any.
 using MakePosixReactorFn = std::unique_ptr<ReactorBase> (*)(std::unique_ptr<Multiplexer> mux);
+/// Registers a server endpoint type with the host (moves from *entry); false when refused.
+/// Thread: the loading thread.
+using AddServerParserFn = bool (*)(void* context, ServerEndpointParserEntry* entry);
+/// Registers a client endpoint type with the host (moves from *entry); false when refused.
+/// Thread: the loading thread.
+using AddClientParserFn = bool (*)(void* context, ClientEndpointParserEntry* entry);
 /// Logs through the host's coil::log (level: coil::log::Level as int). Valid for the life of
 /// the process. Thread: any.
 using LogFn = void (*)(int level, const char* system, const char* message);
@@ -59,7 +77,8 @@ using LogFn = void (*)(int level, const char* system, const char* message);
 using SetErrorFn = void (*)(void* context, const char* message);
 
 /// The host API a plugin's entry point receives. The struct itself lives only during the call;
-/// the function pointers it carries (other than addBackend/setError) live as long as the host.
+/// the function pointers it carries (other than the add* ones and setError) live as long as the
+/// host. Fields are only ever appended, each group under the ABI version that added it.
 struct PluginHost {
   // ---- frozen prefix: plain C types whose layout never changes between ABI versions.
   /// The host's COIL_PLUGIN_ABI_VERSION.
@@ -80,6 +99,12 @@ struct PluginHost {
   MakePosixReactorFn makePosixReactor;
   /// Logs through the host.
   LogFn log;
+  // ---- version 2
+  /// Adds a server endpoint type (the host sets its origin to the plugin's absolute path and
+  /// matches it ignoring case; a prefix taken, ignoring case, is refused).
+  AddServerParserFn addServerParser;
+  /// Adds a client endpoint type (same rules).
+  AddClientParserFn addClientParser;
 };
 
 /// The type of the entry point `coil_plugin_entry`. Returns a PluginStatus; must not throw.
@@ -95,6 +120,18 @@ class Registrar {
   /// Adds a backend; false when the host refused it (e.g. its name is taken), in which case
   /// the whole plugin is refused once the entry point returns. Thread: the loading thread.
   bool addBackend(BackendEntry entry) { return host_.addBackend(host_.context, &entry); }
+
+  /// Adds a server endpoint type for serverFromString(); false when the host refused it (e.g.
+  /// its prefix is taken), in which case the whole plugin is refused. Thread: the loading thread.
+  bool addServerParser(ServerEndpointParserEntry entry) {
+    return host_.addServerParser(host_.context, &entry);
+  }
+
+  /// Adds a client endpoint type for clientFromString(); as addServerParser(). Thread: the
+  /// loading thread.
+  bool addClientParser(ClientEndpointParserEntry entry) {
+    return host_.addClientParser(host_.context, &entry);
+  }
 
   /// The host's PosixReactor factory, to capture in create() functions. Thread: any.
   MakePosixReactorFn posixReactorFactory() const noexcept { return host_.makePosixReactor; }

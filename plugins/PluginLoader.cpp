@@ -6,12 +6,14 @@
 #include <coil/core/Log.hpp>
 #include <coil/plugins/PluginApi.hpp>
 
+#include <cxxabi.h>
 #include <dlfcn.h>
 #include <sys/auxv.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <exception>
+#include <memory>
 #include <system_error>
 
 namespace coil::plugins {
@@ -25,6 +27,8 @@ struct LoadContext {
   Registry* registry;
   std::string path;
   std::vector<BackendEntry> staged;
+  std::vector<ServerEndpointParserEntry> stagedServers;
+  std::vector<ClientEndpointParserEntry> stagedClients;
   std::vector<std::string> errors;
 };
 
@@ -56,6 +60,58 @@ bool hostAddBackend(void* context, BackendEntry* entry) {
   return false;
 }
 
+bool equalsIgnoringCase(std::string_view a, std::string_view b) noexcept {
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [&](char x, char y) { return lower(x) == lower(y); });
+}
+
+// The entry among `entries` whose prefix is `prefix` ignoring case (the Registry's rule for a
+// taken prefix, whatever the entry's exactCase), or nullptr.
+template <class Entry>
+const Entry* findPrefix(const std::vector<Entry>& entries, std::string_view prefix) {
+  for (const auto& e : entries)
+    if (equalsIgnoringCase(e.prefix, prefix)) return &e;
+  return nullptr;
+}
+
+// Stages an endpoint type (`kind` is "server" or "client") under the same rules as backends.
+template <class Entry>
+bool stageParser(LoadContext& ctx, Entry* entry, const std::vector<Entry>& registered,
+                 std::vector<Entry>& staged, const char* kind) {
+  try {
+    entry->origin = ctx.path;
+    const std::string what = std::string(kind) + " endpoint type '" + entry->prefix + "'";
+    if (entry->prefix.empty()) {
+      ctx.errors.push_back(std::string("it registers a ") + kind + " endpoint type with no prefix");
+    } else if (!entry->parse) {
+      ctx.errors.push_back(what + " has no parse()");
+    } else if (const Entry* taken = findPrefix(registered, entry->prefix)) {
+      ctx.errors.push_back(what + " is already taken by '" + taken->prefix + "' from " +
+                           taken->origin);
+    } else if (findPrefix(staged, entry->prefix)) {
+      ctx.errors.push_back("it registers " + what + " twice");
+    } else {
+      staged.push_back(std::move(*entry));
+      return true;
+    }
+  } catch (const std::exception& e) {
+    ctx.errors.emplace_back(e.what());
+  }
+  return false;
+}
+
+bool hostAddServerParser(void* context, ServerEndpointParserEntry* entry) {
+  auto& ctx = *static_cast<LoadContext*>(context);
+  entry->exactCase = false;  // Twisted matches plugin server types ignoring case
+  return stageParser(ctx, entry, ctx.registry->serverParsers(), ctx.stagedServers, "server");
+}
+
+bool hostAddClientParser(void* context, ClientEndpointParserEntry* entry) {
+  auto& ctx = *static_cast<LoadContext*>(context);
+  return stageParser(ctx, entry, ctx.registry->clientParsers(), ctx.stagedClients, "client");
+}
+
 std::unique_ptr<ReactorBase> hostMakePosixReactor(std::unique_ptr<Multiplexer> mux) {
   return std::make_unique<PosixReactor>(std::move(mux));
 }
@@ -75,7 +131,36 @@ std::string joined(const std::vector<std::string>& parts, std::string_view separ
   return out;
 }
 
+// dlopen()'s error, and for a missing symbol the symbol demangled and what to do about it.
+std::string explainDlopenFailure(const char* why) {
+  std::string text = std::string("dlopen failed: ") + (why ? why : "unknown error");
+  constexpr std::string_view kUndefined = "undefined symbol: ";
+  const std::size_t at = text.find(kUndefined);
+  if (at == std::string::npos) return text;
+  std::string symbol = text.substr(at + kUndefined.size());
+  symbol = symbol.substr(0, symbol.find_first_of(", \t"));  // glibc may add ", version X"
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> demangled(
+      abi::__cxa_demangle(symbol.c_str(), nullptr, nullptr, &status), &std::free);
+  if (status == 0 && demangled) text += std::string(" (") + demangled.get() + ")";
+  text += hostExportsCoil()
+              ? "; this program exports coil's symbols but not that one: the plugin was built "
+                "against another version of coil, or this program is not linked with "
+                "coil_plugin_host() (which links coil's libraries whole)"
+              : "; this program does not export coil's symbols: a plugin built USES_COIL loads "
+                "only into a program linked with coil_plugin_host()";
+  return text;
+}
+
 }  // namespace
+
+// The marker hostExportsCoil() looks up: visible to dlsym(RTLD_DEFAULT) only when the program
+// exports its symbols.
+extern "C" __attribute__((visibility("default"), used)) const int coil_plugin_host_marker = 2;
+
+bool hostExportsCoil() noexcept {
+  return ::dlsym(RTLD_DEFAULT, "coil_plugin_host_marker") != nullptr;
+}
 
 bool isSecureProcess() noexcept {
   return ::getauxval(AT_SECURE) != 0;
@@ -116,29 +201,40 @@ LoadResult PluginLoader::record(LoadResult result) {
   return result;
 }
 
+LoadResult PluginLoader::refuse(const std::filesystem::path& file, std::string message) {
+  LoadResult result;
+  result.file = file;
+  result.message = std::move(message);
+  return record(std::move(result));
+}
+
 LoadResult PluginLoader::loadFile(const std::filesystem::path& file) {
   std::error_code ec;
   std::filesystem::path canonical = std::filesystem::weakly_canonical(file, ec);
   if (ec) canonical = file;
-  if (loaded_.count(canonical)) return record({file, true, "already loaded", {}});
+  if (loaded_.count(canonical)) {
+    LoadResult again;
+    again.file = file;
+    again.ok = true;
+    again.message = "already loaded";
+    return record(std::move(again));
+  }
 
   // A name with no slash would make dlopen search the library path: always pass a path.
   std::string path = file.has_parent_path() ? file.string() : "./" + file.string();
   ::dlerror();
   void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
-    const char* why = ::dlerror();
-    return record(
-        {file, false, std::string("dlopen failed: ") + (why ? why : "unknown error"), {}});
+    return refuse(file, explainDlopenFailure(::dlerror()));
   }
   auto entry = reinterpret_cast<PluginEntryFn>(::dlsym(handle, COIL_PLUGIN_ENTRY_NAME));
   if (!entry) {
     ::dlclose(handle);
-    return record({file, false, "no entry point " COIL_PLUGIN_ENTRY_NAME "()", {}});
+    return refuse(file, "no entry point " COIL_PLUGIN_ENTRY_NAME "()");
   }
 
   std::filesystem::path absolute = std::filesystem::absolute(file, ec);
-  LoadContext ctx{&registry_, (ec ? file : absolute).string(), {}, {}};
+  LoadContext ctx{&registry_, (ec ? file : absolute).string(), {}, {}, {}, {}};
   PluginHost host{};
   host.hostAbiVersion = COIL_PLUGIN_ABI_VERSION;
   host.pluginAbiVersion = 0;
@@ -148,6 +244,8 @@ LoadResult PluginLoader::loadFile(const std::filesystem::path& file) {
   host.addBackend = &hostAddBackend;
   host.makePosixReactor = &hostMakePosixReactor;
   host.log = &hostLog;
+  host.addServerParser = &hostAddServerParser;
+  host.addClientParser = &hostAddClientParser;
 
   int status = kPluginFailed;
   try {
@@ -171,21 +269,39 @@ LoadResult PluginLoader::loadFile(const std::filesystem::path& file) {
     refusal = "the entry point failed (status " + std::to_string(status) + ")";
   }
   if (!refusal.empty()) {
-    ctx.staged.clear();  // their code lives in the library: destroy them before unloading it
+    // Their code lives in the library: destroy them before unloading it.
+    ctx.staged.clear();
+    ctx.stagedServers.clear();
+    ctx.stagedClients.clear();
     ::dlclose(handle);
-    return record({file, false, refusal, {}});
+    return refuse(file, refusal);
   }
 
-  LoadResult result{file, true, {}, {}};
+  // Nothing can clash any more: every name was checked against the registry when staged.
+  LoadResult result;
+  result.file = file;
+  result.ok = true;
   for (auto& backend : ctx.staged) {
-    std::string name = backend.name;
-    registry_.addBackend(std::move(backend));  // cannot clash: checked when staged
-    result.backends.push_back(std::move(name));
+    result.backends.push_back(backend.name);
+    registry_.addBackend(std::move(backend));
+  }
+  for (auto& parser : ctx.stagedServers) {
+    result.serverParsers.push_back(parser.prefix);
+    registry_.addServerParser(std::move(parser));
+  }
+  for (auto& parser : ctx.stagedClients) {
+    result.clientParsers.push_back(parser.prefix);
+    registry_.addClientParser(std::move(parser));
   }
   loaded_.insert(canonical);
-  result.message = result.backends.empty()
-                       ? "registered nothing"
-                       : "registered backends: " + joined(result.backends, ", ");
+  std::vector<std::string> what;
+  if (!result.backends.empty())
+    what.push_back("registered backends: " + joined(result.backends, ", "));
+  if (!result.serverParsers.empty())
+    what.push_back("registered server endpoint types: " + joined(result.serverParsers, ", "));
+  if (!result.clientParsers.empty())
+    what.push_back("registered client endpoint types: " + joined(result.clientParsers, ", "));
+  result.message = what.empty() ? "registered nothing" : joined(what, "; ");
   return record(std::move(result));
 }
 
@@ -198,7 +314,7 @@ std::vector<LoadResult> PluginLoader::loadDirectory(const std::filesystem::path&
     std::error_code typeEc;
     if (p.extension() == ".so" && !std::filesystem::is_directory(p, typeEc)) files.push_back(p);
   }
-  if (ec) return {record({dir, false, "cannot read plugin directory: " + ec.message(), {}})};
+  if (ec) return {refuse(dir, "cannot read plugin directory: " + ec.message())};
   std::sort(files.begin(), files.end());
   std::vector<LoadResult> results;
   for (const auto& f : files) results.push_back(loadFile(f));

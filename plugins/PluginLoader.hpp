@@ -4,10 +4,12 @@
 ///
 /// Every `*.so` of a directory is loaded, in name order, with dlopen(RTLD_NOW | RTLD_LOCAL).
 /// A plugin is refused — with a result naming the file and the reason, and a warning in the
-/// log, never an abort — when dlopen fails, the entry point is missing, its ABI version is not
-/// the host's, it reports an error, or a backend name it registers is already taken. What a
-/// plugin registers is staged and committed only if the whole plugin is accepted. Accepted
-/// plugins are never unloaded (the registry holds their code).
+/// log, never an abort — when dlopen fails (dlerror()'s text; for a USES_COIL plugin in a host
+/// that lacks a coil symbol, the symbol, demangled, and what to do), the entry point is
+/// missing, its ABI version is not the host's, it reports an error, or a backend name or
+/// endpoint type it registers is already taken. What a plugin registers is staged and committed
+/// only if the whole plugin is accepted. Accepted plugins are never unloaded (the registry
+/// holds their code).
 
 #include <coil/core/Registry.hpp>
 
@@ -24,16 +26,26 @@ struct LoadResult {
   std::filesystem::path file;
   /// True when the plugin was accepted (or had already been loaded).
   bool ok = false;
-  /// Why it was refused, or what it registered ("registered backends: uring").
+  /// Why it was refused, or what it registered ("registered backends: uring", "registered
+  /// server endpoint types: systemd", joined by "; ").
   std::string message;
   /// The backends it registered.
   std::vector<std::string> backends;
+  /// The server endpoint types it registered.
+  std::vector<std::string> serverParsers;
+  /// The client endpoint types it registered.
+  std::vector<std::string> clientParsers;
 };
 
 /// True when the process runs setuid/setgid or with other elevated privileges
 /// (getauxval(AT_SECURE)): environment variables such as COIL_PLUGIN_PATH and COIL_REACTOR are
 /// then ignored. Thread: any.
 bool isSecureProcess() noexcept;
+
+/// True when this program exports coil's symbols to plugins (it was linked with
+/// coil_plugin_host(), see plugins/CMakeLists.txt), so that it can load USES_COIL plugins.
+/// Thread: any.
+bool hostExportsCoil() noexcept;
 
 /// The directories of COIL_PLUGIN_PATH (colon-separated, empty entries dropped), or nothing
 /// when the variable is unset or isSecureProcess(). Thread: any.
@@ -66,6 +78,7 @@ class PluginLoader {
 
  private:
   LoadResult record(LoadResult result);
+  LoadResult refuse(const std::filesystem::path& file, std::string message);
 
   Registry& registry_;
   std::set<std::filesystem::path> loaded_;  // canonical paths of accepted plugins

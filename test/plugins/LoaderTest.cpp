@@ -1,11 +1,15 @@
-// Tests for plugins/PluginLoader: loading the uring example plugin, and refusing broken ones
-// (wrong ABI, no entry point, a taken name, an exception, not a shared library) with the file
-// and the reason, without aborting and without committing anything.
+// Tests for plugins/PluginLoader: loading the uring example plugin and endpoint types, and
+// refusing broken plugins (wrong ABI, an ABI 1 plugin, no entry point, a taken backend name or
+// endpoint type, an exception, a missing coil symbol, not a shared library) with the file and
+// the reason, without aborting and without committing anything.
 #include <coil/backends/Backends.hpp>
 #include <coil/plugins/PluginApi.hpp>
 #include <coil/plugins/PluginLoader.hpp>
+#include <coil/transports/endpoints/Description.hpp>
+#include <coil/transports/endpoints/StringEndpoints.hpp>
 
 #include <test/plugins/PluginTesting.hpp>
+#include <test/support/MemoryReactor.hpp>
 #include <test/support/Testing.hpp>
 
 #include <fstream>
@@ -78,6 +82,97 @@ COIL_TEST_CASE(takenNameRefusesTheWholePlugin) {
   BOOST_TEST(r.backends().size() == before);  // "dup-extra" was not committed either
   BOOST_TEST(r.findBackend("dup-extra") == nullptr);
   BOOST_TEST(r.findBackend("select")->origin == "built-in");
+}
+
+COIL_TEST_CASE(abiOnePluginIsRefusedByTheVersionCheck) {
+  // ABI 2 only appended to PluginHost, but a v1 plugin accepts only a host of exactly ABI 1:
+  // it refuses itself, and the host reports the mismatch (see docs/architecture.md).
+  static_assert(COIL_PLUGIN_ABI_VERSION == 2);
+  LogCapture logs;
+  Registry r;
+  coil::registerBuiltins(r);
+  std::size_t before = r.backends().size();
+  PluginLoader loader(r);
+  LoadResult result = loader.loadFile(fixture("v1"));
+  BOOST_TEST_MESSAGE(result.message);
+  BOOST_TEST(!result.ok);
+  BOOST_TEST(result.message == "ABI version mismatch: plugin built for ABI 1, host has ABI 2");
+  BOOST_TEST(r.backends().size() == before);
+  BOOST_TEST(r.findBackend("v1-backend") == nullptr);
+  BOOST_TEST(logs.count("coil_test_v1.so refused: ABI version mismatch") == 1u);
+}
+
+COIL_TEST_CASE(endpointTypesAreCommittedMatchedIgnoringCase) {
+  LogCapture logs;
+  Registry r;
+  coil::endpoints::registerBuiltinParsers(r);
+  PluginLoader loader(r);
+  LoadResult result = loader.loadFile(fixture("endpointtypes"));
+  BOOST_TEST_MESSAGE(result.message);
+  BOOST_REQUIRE(result.ok);
+  BOOST_TEST(result.message ==
+             "registered server endpoint types: memory-test; registered client endpoint types: "
+             "memory-test");
+  BOOST_TEST((result.serverParsers == std::vector<std::string>{"memory-test"}));
+  BOOST_TEST((result.clientParsers == std::vector<std::string>{"memory-test"}));
+  const auto* server = r.findServerParser("Memory-Test");
+  BOOST_REQUIRE(server);
+  BOOST_TEST(!server->exactCase);  // the plugin asked for exact case: the host overrides it
+  BOOST_TEST(server->origin == fs::absolute(fixture("endpointtypes")).string());
+  const auto* client = r.findClientParser("MEMORY-TEST");
+  BOOST_REQUIRE(client);
+  BOOST_TEST(client->origin == server->origin);
+  // serverFromString/clientFromString reach the plugin's parsers through the registry.
+  coil::test::MemoryReactor reactor;
+  for (const char* description : {"memory-test:x", "MEMORY-TEST:y=1"}) {
+    try {
+      coil::endpoints::clientFromString(reactor, description, r);
+      BOOST_FAIL("no error");
+    } catch (const coil::endpoints::EndpointSyntaxError& e) {
+      BOOST_TEST(contains(e.what(),
+                          "the 'memory-test' parser from " + client->origin + " made no endpoint"),
+                 e.what());
+    }
+  }
+  BOOST_CHECK_THROW(coil::endpoints::serverFromString(reactor, "memory-test:x", r),
+                    coil::endpoints::EndpointSyntaxError);
+}
+
+COIL_TEST_CASE(takenEndpointTypeRefusesTheWholePlugin) {
+  LogCapture logs;
+  Registry r;
+  coil::registerBuiltins(r);
+  coil::endpoints::registerBuiltinParsers(r);
+  const std::size_t backends = r.backends().size();
+  const std::size_t servers = r.serverParsers().size(), clients = r.clientParsers().size();
+  PluginLoader loader(r);
+  LoadResult result = loader.loadFile(fixture("duplicatetype"));
+  BOOST_TEST_MESSAGE(result.message);
+  BOOST_TEST(!result.ok);
+  BOOST_TEST(result.message ==
+             "server endpoint type 'TCP' is already taken by 'tcp' from built-in");
+  BOOST_TEST(logs.count("coil_test_duplicatetype.so refused: server endpoint type 'TCP'") == 1u);
+  // Its backend and client type, accepted when staged, were discarded with it.
+  BOOST_TEST(r.backends().size() == backends);
+  BOOST_TEST(r.serverParsers().size() == servers);
+  BOOST_TEST(r.clientParsers().size() == clients);
+  BOOST_TEST(r.findClientParser("duptype-extra") == nullptr);
+  BOOST_TEST(r.findServerParser("tcp")->origin == "built-in");
+}
+
+COIL_TEST_CASE(missingCoilSymbolIsRefusedNamingTheFileAndTheSymbol) {
+  LogCapture logs;
+  Registry r;
+  PluginLoader loader(r);
+  LoadResult result = loader.loadFile(fixture("missingsymbol"));
+  BOOST_TEST_MESSAGE(result.message);
+  BOOST_TEST(!result.ok);
+  // dlerror()'s text names the file and the symbol; the loader adds it demangled and why.
+  BOOST_TEST(contains(result.message, "dlopen failed: " + fixture("missingsymbol").string() +
+                                          ": undefined symbol: _ZN4coil4test15symbolNoHostHasEi"));
+  BOOST_TEST(contains(result.message, "(coil::test::symbolNoHostHas(int))"));
+  BOOST_TEST(contains(result.message, "this program exports coil's symbols but not that one"));
+  BOOST_TEST(logs.count("coil_test_missingsymbol.so refused: dlopen failed") == 1u);
 }
 
 COIL_TEST_CASE(throwingPluginIsRefusedWithItsMessage) {
