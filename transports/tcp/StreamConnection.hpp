@@ -35,8 +35,8 @@ class Connector;
 /// bufferSize).
 inline constexpr std::size_t kHighWaterMark = 64 * 1024;
 
-/// Bytes a readable event may deliver at most (the size of the per-thread receive buffer).
-/// Thread: any.
+/// Bytes a readable event may deliver at most (the size of the per-thread receive buffer):
+/// 256 KiB unless setReadBufferSize() changed it. Thread: any.
 std::size_t readBufferSize() noexcept;
 
 /// Sets readBufferSize() for buffers made afterwards; values under 64 KiB become 64 KiB.

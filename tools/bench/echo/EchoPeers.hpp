@@ -13,8 +13,9 @@
 
 namespace coil::bench::echo {
 
-/// Bytes a server reads per readiness event of a connection (coild: the same).
-inline constexpr std::size_t kReadSize = 65536;
+/// Bytes a server reads per readiness event of a connection (coild: the same, its default
+/// stream::readBufferSize()).
+inline constexpr std::size_t kReadSize = 262144;
 
 /// Unsent bytes above which a server stops reading from that connection (coild: the same).
 inline constexpr std::size_t kHighWater = std::size_t{1} << 20;
