@@ -3,6 +3,7 @@
 #include <coil/core/Errors.hpp>
 #include <coil/core/detail/TimerQueue.hpp>
 
+#include <test/core/task/TimerQueueFixture.hpp>
 #include <test/support/Testing.hpp>
 
 #include <algorithm>
@@ -26,27 +27,7 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-/// A queue with a settable "now" for reset(), recording which calls ran.
-struct Fixture {
-  double now = 0.0;
-  detail::TimerQueue queue{[this] { return now; }};
-  std::vector<int> ran;
-
-  DelayedCallPtr at(double time, int id) {
-    return queue.schedule(time, [this, id] { ran.push_back(id); });
-  }
-
-  /// Pops and runs every call due at `t`; returns how many ran.
-  int runUntil(double t) {
-    now = t;
-    int n = 0;
-    while (auto due = queue.popDue(now)) {
-      due.run();
-      ++n;
-    }
-    return n;
-  }
-};
+using Fixture = coil::test::TimerQueueFixture;
 
 std::vector<double> pendingTimes(const detail::TimerQueue& q) {
   std::vector<double> times;

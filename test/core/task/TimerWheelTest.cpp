@@ -3,6 +3,7 @@
 #include <coil/core/DelayedCall.hpp>
 #include <coil/core/detail/TimerQueue.hpp>
 
+#include <test/core/task/TimerQueueFixture.hpp>
 #include <test/support/Testing.hpp>
 
 #include <algorithm>
@@ -26,38 +27,7 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kBucket = 1.0 / 1024;
 constexpr double kWindow = detail::TimerQueue::kWheelSlots * kBucket;
 
-/// A queue with a settable "now", recording which calls ran and when.
-struct Fixture {
-  double now = 0.0;
-  detail::TimerQueue queue{[this] { return now; }};
-  std::vector<int> ran;
-
-  DelayedCallPtr at(double time, int id) {
-    return queue.schedule(time, [this, id] { ran.push_back(id); });
-  }
-
-  /// Pops and runs every call due at `t` (checking that none is early); returns how many ran.
-  /// Checks the invariants throughout.
-  int runUntil(double t) {
-    now = t;
-    int n = 0;
-    while (auto due = queue.popDue(now)) {
-      BOOST_TEST_REQUIRE(due.call()->getTime() <= now);
-      due.run();
-      ++n;
-      if (queue.heapSize() < 2000 || n % 1024 == 0) check();  // O(n): keep big runs linear
-    }
-    check();
-    return n;
-  }
-
-  void check() const {
-    const char* violation = queue.invariantViolation();
-    BOOST_TEST_REQUIRE(!violation, (violation ? violation : ""));
-  }
-
-  detail::TimerQueue::Layout layout() const { return queue.layout(); }
-};
+using Fixture = coil::test::TimerQueueFixture;
 
 }  // namespace
 
