@@ -6,9 +6,7 @@
 
 namespace coil {
 
-namespace {
-
-bool equalsIgnoringCase(std::string_view a, std::string_view b) noexcept {
+bool sameEndpointType(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
     auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
@@ -16,6 +14,8 @@ bool equalsIgnoringCase(std::string_view a, std::string_view b) noexcept {
   }
   return true;
 }
+
+namespace {
 
 template <class Entry>
 void checkParser(const Entry& entry, const Entry* taken, const char* kind) {
@@ -28,13 +28,6 @@ void checkParser(const Entry& entry, const Entry* taken, const char* kind) {
                                 entry.origin + " is already taken by '" + taken->prefix +
                                 "' from " + taken->origin);
   }
-}
-
-template <class Entry>
-const Entry* findIgnoringCase(const std::vector<Entry>& entries, std::string_view prefix) {
-  for (const auto& e : entries)
-    if (equalsIgnoringCase(e.prefix, prefix)) return &e;
-  return nullptr;
 }
 
 }  // namespace
@@ -63,23 +56,23 @@ std::vector<std::string> Registry::availableBackends() const {
 }
 
 void Registry::addServerParser(ServerEndpointParserEntry entry) {
-  checkParser(entry, findIgnoringCase(serverParsers_, entry.prefix), "server endpoint parser");
+  checkParser(entry, findEndpointType(serverParsers_, entry.prefix), "server endpoint parser");
   serverParsers_.push_back(std::move(entry));
 }
 
 const ServerEndpointParserEntry* Registry::findServerParser(std::string_view type) const noexcept {
   for (const auto& e : serverParsers_)
-    if (e.exactCase ? e.prefix == type : equalsIgnoringCase(e.prefix, type)) return &e;
+    if (e.exactCase ? e.prefix == type : sameEndpointType(e.prefix, type)) return &e;
   return nullptr;
 }
 
 void Registry::addClientParser(ClientEndpointParserEntry entry) {
-  checkParser(entry, findIgnoringCase(clientParsers_, entry.prefix), "client endpoint parser");
+  checkParser(entry, findEndpointType(clientParsers_, entry.prefix), "client endpoint parser");
   clientParsers_.push_back(std::move(entry));
 }
 
 const ClientEndpointParserEntry* Registry::findClientParser(std::string_view type) const noexcept {
-  return findIgnoringCase(clientParsers_, type);
+  return findEndpointType(clientParsers_, type);
 }
 
 }  // namespace coil

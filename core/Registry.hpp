@@ -77,6 +77,19 @@ struct ClientEndpointParserEntry {
 
 /// An ordered table of what coil can be configured with. Thread: any thread, but not
 /// concurrently with changes (fill it at startup).
+/// True when endpoint types `a` and `b` are the same type: equal ignoring ASCII case (the rule
+/// by which a prefix is taken, whatever an entry's exactCase). Thread: any.
+bool sameEndpointType(std::string_view a, std::string_view b) noexcept;
+
+/// The entry of `entries` (server or client parsers) whose prefix is the same type as
+/// `prefix` (sameEndpointType()), or nullptr. Thread: any.
+template <class Entry>
+const Entry* findEndpointType(const std::vector<Entry>& entries, std::string_view prefix) noexcept {
+  for (const auto& e : entries)
+    if (sameEndpointType(e.prefix, prefix)) return &e;
+  return nullptr;
+}
+
 class Registry {
  public:
   /// Adds a backend at the end. A name already taken throws std::invalid_argument naming both

@@ -60,21 +60,6 @@ bool hostAddBackend(void* context, BackendEntry* entry) {
   return false;
 }
 
-bool equalsIgnoringCase(std::string_view a, std::string_view b) noexcept {
-  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                            [&](char x, char y) { return lower(x) == lower(y); });
-}
-
-// The entry among `entries` whose prefix is `prefix` ignoring case (the Registry's rule for a
-// taken prefix, whatever the entry's exactCase), or nullptr.
-template <class Entry>
-const Entry* findPrefix(const std::vector<Entry>& entries, std::string_view prefix) {
-  for (const auto& e : entries)
-    if (equalsIgnoringCase(e.prefix, prefix)) return &e;
-  return nullptr;
-}
-
 // Stages an endpoint type (`kind` is "server" or "client") under the same rules as backends.
 template <class Entry>
 bool stageParser(LoadContext& ctx, Entry* entry, const std::vector<Entry>& registered,
@@ -86,10 +71,10 @@ bool stageParser(LoadContext& ctx, Entry* entry, const std::vector<Entry>& regis
       ctx.errors.push_back(std::string("it registers a ") + kind + " endpoint type with no prefix");
     } else if (!entry->parse) {
       ctx.errors.push_back(what + " has no parse()");
-    } else if (const Entry* taken = findPrefix(registered, entry->prefix)) {
+    } else if (const Entry* taken = findEndpointType(registered, entry->prefix)) {
       ctx.errors.push_back(what + " is already taken by '" + taken->prefix + "' from " +
                            taken->origin);
-    } else if (findPrefix(staged, entry->prefix)) {
+    } else if (findEndpointType(staged, entry->prefix)) {
       ctx.errors.push_back("it registers " + what + " twice");
     } else {
       staged.push_back(std::move(*entry));
