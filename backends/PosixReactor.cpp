@@ -188,8 +188,11 @@ PosixReactor::~PosixReactor() {
   // Descriptors freed here may call back into the reactor: let them find it empty.
   auto entries = std::move(entries_);
   entries_.clear();
-  fdOf_.clear();
-  spareNodes_.clear();
+  for (Entry& e : entries) {
+    if (e.internal) continue;
+    if (e.reader) detail::DescriptorSlot::leave(*e.reader);
+    if (e.writer && e.writer != e.reader) detail::DescriptorSlot::leave(*e.writer);
+  }
   changes_.clear();
   alwaysReady_.clear();
   auto evicted = std::move(evicted_);
@@ -217,12 +220,12 @@ void PosixReactor::addWriter(FileDescriptorPtr writer) {
 
 void PosixReactor::removeReader(IFileDescriptor* reader) {
   COIL_ASSERT_REACTOR_THREAD(*this, "removeReader");
-  if (auto it = fdOf_.find(reader); it != fdOf_.end()) detach(it->second, reader, io::kRead);
+  if (int fd = numberOf(reader); fd >= 0) detach(fd, reader, io::kRead);
 }
 
 void PosixReactor::removeWriter(IFileDescriptor* writer) {
   COIL_ASSERT_REACTOR_THREAD(*this, "removeWriter");
-  if (auto it = fdOf_.find(writer); it != fdOf_.end()) detach(it->second, writer, io::kWrite);
+  if (int fd = numberOf(writer); fd >= 0) detach(fd, writer, io::kWrite);
 }
 
 std::vector<FileDescriptorPtr> PosixReactor::removeAll() {
@@ -270,12 +273,12 @@ void PosixReactor::add(FileDescriptorPtr d, std::uint8_t dir, const char* what) 
   // Registered under another number (its descriptor changed): the registration moves, both
   // directions of it.
   std::uint8_t carried = 0;
-  if (auto it = fdOf_.find(d.get()); it != fdOf_.end() && it->second != fd) {
-    const Entry& old = entries_[it->second];
+  if (int was = numberOf(d.get()); was >= 0 && was != fd) {
+    const Entry& old = entries_[was];
     carried = static_cast<std::uint8_t>((old.reader == d ? io::kRead : 0) |
                                         (old.writer == d ? io::kWrite : 0)) &
               ~dir;
-    detach(it->second, d.get(), io::kRead | io::kWrite);
+    detach(was, d.get(), io::kRead | io::kWrite);
   }
   if (carried) add(d, carried, what);
   Entry& e = entryFor(fd);
@@ -298,8 +301,7 @@ void PosixReactor::add(FileDescriptorPtr d, std::uint8_t dir, const char* what) 
     registerFresh(fd, std::move(d), dir, what);
     return;
   }
-  mapFd(d.get(), fd);
-  (dir == io::kRead ? entry.reader : entry.writer) = std::move(d);
+  hold(fd, std::move(d), dir);
   queue(fd);
 }
 
@@ -307,10 +309,9 @@ void PosixReactor::add(FileDescriptorPtr d, std::uint8_t dir, const char* what) 
 void PosixReactor::registerFresh(int fd, FileDescriptorPtr d, std::uint8_t dir, const char* what) {
   Entry& e = entries_[fd];
   // Removed and re-added within one iteration: the pending change list absorbs both.
-  if (e.known() && e.recent.lock() == d) {
-    e.recent.reset();
-    mapFd(d.get(), fd);
-    (dir == io::kRead ? e.reader : e.writer) = std::move(d);
+  if (e.known() && e.recent == d.get()) {
+    e.recent = nullptr;
+    hold(fd, std::move(d), dir);
     queue(fd);
     return;
   }
@@ -330,9 +331,8 @@ void PosixReactor::registerFresh(int fd, FileDescriptorPtr d, std::uint8_t dir, 
     e.kernel = dir;
   }
   e.since = epoch_;
-  e.recent.reset();
-  mapFd(d.get(), fd);
-  (dir == io::kRead ? e.reader : e.writer) = std::move(d);
+  e.recent = nullptr;
+  hold(fd, std::move(d), dir);
 }
 
 void PosixReactor::forget(int fd) {
@@ -350,14 +350,14 @@ void PosixReactor::detach(int fd, IFileDescriptor* d, std::uint8_t dirs) {
   for (auto* slot : {&e.reader, &e.writer}) {
     std::uint8_t dir = slot == &e.reader ? io::kRead : io::kWrite;
     if ((dirs & dir) && slot->get() == d) {
-      e.recent = *slot;
+      e.recent = d;
       released_.push_back(std::move(*slot));  // freed at the next iteration, not mid-call
       slot->reset();
       changed = true;
     }
   }
   if (!changed) return;
-  if (e.reader.get() != d && e.writer.get() != d) unmapFd(d);
+  if (e.reader.get() != d && e.writer.get() != d) detail::DescriptorSlot::leave(*d);
   queue(fd);
 }
 
@@ -373,28 +373,29 @@ void PosixReactor::evictStale(int fd) {
         holder,
         Failure(error::ConnectionFdescWentAway("fd " + std::to_string(fd) + " was reused")));
   }
-  e.recent.reset();
+  e.recent = nullptr;
 }
 
-// fdOf_ changes on every remove and re-add; its nodes are recycled rather than freed and
-// allocated again each time.
-void PosixReactor::mapFd(const IFileDescriptor* d, int fd) {
-  if (auto it = fdOf_.find(d); it != fdOf_.end()) {
-    it->second = fd;
-  } else if (!spareNodes_.empty()) {
-    auto node = std::move(spareNodes_.back());
-    spareNodes_.pop_back();
-    node.key() = d;
-    node.mapped() = fd;
-    fdOf_.insert(std::move(node));
-  } else {
-    fdOf_.emplace(d, fd);
-  }
+// `d` takes the `dir` slot of `fd` (which is empty).
+void PosixReactor::hold(int fd, FileDescriptorPtr d, std::uint8_t dir) {
+  Entry& e = entries_[fd];
+  if (e.reader != d && e.writer != d) detail::DescriptorSlot::enter(*d, fd);
+  (dir == io::kRead ? e.reader : e.writer) = std::move(d);
 }
 
-void PosixReactor::unmapFd(const IFileDescriptor* d) {
-  auto node = fdOf_.extract(d);
-  if (node && spareNodes_.size() < kMaxSpareNodes) spareNodes_.push_back(std::move(node));
+// The number `d` is registered under here, or -1. The number kept in `d` is right unless
+// another reactor also watches it under another number; only then are the entries searched.
+int PosixReactor::numberOf(const IFileDescriptor* d) const noexcept {
+  if (!d || !detail::DescriptorSlot::watched(*d)) return -1;
+  auto holds = [&](int fd) {
+    if (fd < 0 || static_cast<std::size_t>(fd) >= entries_.size()) return false;
+    const Entry& e = entries_[fd];
+    return !e.internal && (e.reader.get() == d || e.writer.get() == d);
+  };
+  if (int fd = detail::DescriptorSlot::fd(*d); holds(fd)) return fd;
+  for (int fd = 0; fd < static_cast<int>(entries_.size()); ++fd)
+    if (holds(fd)) return fd;
+  return -1;
 }
 
 void PosixReactor::queue(int fd) {
@@ -451,8 +452,8 @@ void PosixReactor::applyChange(int fd) {
           error::ConnectionLost("the reactor could not watch fd " + std::to_string(fd), ec)};
       FileDescriptorPtr reader = e.reader;
       FileDescriptorPtr writer = e.writer;
-      if (reader) disconnect(reader, why);
-      if (writer && writer != reader) disconnect(writer, why);
+      if (reader) disconnect(*reader, why);
+      if (writer && writer != reader) disconnect(*writer, why);
       return;  // the entry is empty and queued again: the removal comes next
     }
     e.kernel = want;  // a failed removal means the kernel had already dropped it
@@ -471,10 +472,16 @@ void PosixReactor::dropAlwaysReady(int fd) {
 // ---- the iteration ---------------------------------------------------------------------------
 
 void PosixReactor::doIteration(std::optional<double> timeout) {
-  releasing_.swap(released_);  // references dropped during the last iteration
-  releasing_.clear();          // (a destructor may drop more: they go to released_)
-  runEvicted();
+  if (!evicted_.empty()) runEvicted();
   applyChanges();
+  // The references dropped during the last iteration go only now: no entry waiting for its
+  // removal (whose `recent` may name one of them) is left. A destructor may drop more (they go
+  // to released_) or remove descriptors (applied before the wait).
+  if (!released_.empty()) {
+    releasing_.swap(released_);
+    releasing_.clear();
+    if (!changes_.empty()) applyChanges();
+  }
   if (!alwaysReady_.empty()) timeout = 0.0;
   ReadyList ready;
   ready.swap(ready_);
@@ -512,17 +519,18 @@ void PosixReactor::dispatch(int fd, std::uint8_t events) {
   if (fd < 0 || static_cast<std::size_t>(fd) >= entries_.size()) return;
   Entry& e = entries_[fd];
   if (e.empty() || e.since == epoch_) return;  // removed, or registered after the wait
-  FileDescriptorPtr reader = e.reader;         // pinned for the duration of the calls
-  FileDescriptorPtr writer = e.writer;
+  // Not pinned here: removing either one keeps it alive in released_ until the next iteration.
+  IFileDescriptor* reader = e.reader.get();
+  IFileDescriptor* writer = e.writer.get();
   const bool broken = (events & (io::kError | io::kHangup)) && !(events & io::kRead);
   if (reader && (broken || (events & io::kRead))) {
     if (std::optional<Failure> why = handle(*reader, io::kRead, broken)) {
-      disconnect(reader, *why);
+      disconnect(*reader, *why);
       if (writer == reader) return;
     }
   }
-  if (writer && (broken || (events & io::kWrite)) && entries_[fd].writer == writer) {
-    if (std::optional<Failure> why = handle(*writer, io::kWrite, broken)) disconnect(writer, *why);
+  if (writer && (broken || (events & io::kWrite)) && entries_[fd].writer.get() == writer) {
+    if (std::optional<Failure> why = handle(*writer, io::kWrite, broken)) disconnect(*writer, *why);
   }
 }
 
@@ -542,14 +550,13 @@ std::optional<Failure> PosixReactor::handle(IFileDescriptor& d, std::uint8_t dir
   }
 }
 
-void PosixReactor::disconnect(const FileDescriptorPtr& d, const Failure& why) {
-  if (auto it = fdOf_.find(d.get()); it != fdOf_.end()) {
-    detach(it->second, d.get(), io::kRead | io::kWrite);
-  }
+// `d` stays alive through connectionLost: detach() moves the reactor's reference to released_.
+void PosixReactor::disconnect(IFileDescriptor& d, const Failure& why) {
+  if (int fd = numberOf(&d); fd >= 0) detach(fd, &d, io::kRead | io::kWrite);
   try {
-    d->connectionLost(why);
+    d.connectionLost(why);
   } catch (...) {
-    log::currentException("connectionLost of " + prefixOf(*d) + " raised", kSystem);
+    log::currentException("connectionLost of " + prefixOf(d) + " raised", kSystem);
   }
 }
 

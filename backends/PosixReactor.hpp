@@ -9,7 +9,6 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -28,8 +27,11 @@ class SignalPipe;
 ///   addReader()/addWriter().
 /// - Descriptors the multiplexer refuses with EPERM (regular files on epoll) are kept in an
 ///   "always ready" set, dispatched every iteration with a zero wait timeout.
-/// - Dispatch pins the descriptor, applies Twisted's hang-up/error policy and turns a returned
-///   Failure or an escaping exception into removal plus connectionLost(reason).
+/// - A removed descriptor stays referenced until the next iteration has applied the pending
+///   changes, so dispatch needs no pin of its own; it applies Twisted's hang-up/error policy and
+///   turns a returned Failure or an escaping exception into removal plus connectionLost(reason).
+/// - Each descriptor carries the number it is filed under (detail::DescriptorSlot), so removal
+///   needs no lookup table, also once the descriptor is closed.
 ///
 /// Thread: reactor, except wakeUp() (any thread, async-signal-safe).
 class PosixReactor : public ReactorBase {
@@ -150,12 +152,14 @@ class PosixReactor : public ReactorBase {
   struct Entry {
     FileDescriptorPtr reader;
     FileDescriptorPtr writer;
-    std::weak_ptr<IFileDescriptor> recent;  // the last holder while its removal is pending
-    std::uint64_t since = 0;                // epoch_ of the registration
-    std::uint8_t kernel = 0;                // the mask the multiplexer was given
-    bool queued = false;                    // listed in changes_
-    bool alwaysReady = false;               // refused by the multiplexer: dispatched each pass
-    bool internal = false;                  // waker or signal pipe
+    // The last holder removed; while the entry is empty and its removal pending, it is alive
+    // in released_ (which is freed only after pending changes are applied).
+    const IFileDescriptor* recent = nullptr;
+    std::uint64_t since = 0;   // epoch_ of the registration
+    std::uint8_t kernel = 0;   // the mask the multiplexer was given
+    bool queued = false;       // listed in changes_
+    bool alwaysReady = false;  // refused by the multiplexer: dispatched each pass
+    bool internal = false;     // waker or signal pipe
     std::uint8_t wanted() const noexcept;
     bool empty() const noexcept { return !reader && !writer; }
     bool known() const noexcept { return kernel != 0 || alwaysReady; }
@@ -167,8 +171,8 @@ class PosixReactor : public ReactorBase {
   void detach(int fd, IFileDescriptor* d, std::uint8_t dirs);
   void evictStale(int fd);
   void queue(int fd);
-  void mapFd(const IFileDescriptor* d, int fd);
-  void unmapFd(const IFileDescriptor* d);
+  void hold(int fd, FileDescriptorPtr d, std::uint8_t dir);
+  int numberOf(const IFileDescriptor* d) const noexcept;
   Entry& entryFor(int fd);
   void registerInternal(const FileDescriptorPtr& d);
   void unregisterInternal(int fd);
@@ -177,18 +181,14 @@ class PosixReactor : public ReactorBase {
   void dropAlwaysReady(int fd);
   void dispatch(int fd, std::uint8_t events);
   std::optional<Failure> handle(IFileDescriptor& d, std::uint8_t dir, bool broken);
-  void disconnect(const FileDescriptorPtr& d, const Failure& why);
+  void disconnect(IFileDescriptor& d, const Failure& why);
   void runEvicted();
   void replaceWaker();
   void replaceSignalPipe();
   void handleSignal(int signal);
 
   std::unique_ptr<Multiplexer> mux_;
-  std::vector<Entry> entries_;  // indexed by descriptor number
-  using FdMap = std::unordered_map<const IFileDescriptor*, int>;
-  static constexpr std::size_t kMaxSpareNodes = 64;
-  FdMap fdOf_;                                // user descriptor -> its number
-  std::vector<FdMap::node_type> spareNodes_;  // erased from fdOf_, reused by mapFd()
+  std::vector<Entry> entries_;                // indexed by descriptor number
   std::vector<int> changes_;                  // numbers whose interest changed
   std::vector<int> batch_;                    // spare buffer for applyChanges()
   std::vector<int> alwaysReady_;              // numbers refused by the multiplexer

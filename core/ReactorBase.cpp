@@ -581,13 +581,13 @@ void ReactorBase::runUntilCurrent() {
   Impl& m = *impl_;
 
   // (1) The thread calls present at entry, FIFO; those queued meanwhile wait for the next pass.
-  std::vector<std::function<void()>> calls;
   if (m.threadCallsPending()) {
-    std::lock_guard lock(m.threadCallMutex);
-    calls.swap(m.threadCalls);
-    m.threadCallCount.store(0, std::memory_order_release);
-  }
-  if (!calls.empty()) {
+    std::vector<std::function<void()>> calls;
+    {
+      std::lock_guard lock(m.threadCallMutex);
+      calls.swap(m.threadCalls);
+      m.threadCallCount.store(0, std::memory_order_release);
+    }
     for (std::function<void()>& f : calls) {
       log::callLogged("Unhandled error in a thread call", kLogSystem, f);
       f = nullptr;  // release what it captured now, on this thread
@@ -604,14 +604,16 @@ void ReactorBase::runUntilCurrent() {
 
   // (2)+(3) Every timed call due now, in (time, FIFO) order — except those scheduled (or
   // rescheduled) by this pass's timed calls: they run on the next pass, after one I/O poll.
-  const std::uint64_t mark = m.timers.mark();
-  const double now = m.timers.empty() ? 0.0 : seconds();  // no clock read when nothing is due
-  while (auto due = m.timers.popDue(now, mark)) {
-    // Written out rather than log::callLogged(), which GCC does not inline: this is the hot loop.
-    try {
-      due.run();
-    } catch (...) {
-      log::currentException("Unhandled error in a delayed call", kLogSystem);
+  if (!m.timers.idle()) {
+    const std::uint64_t mark = m.timers.mark();
+    const double now = m.timers.empty() ? 0.0 : seconds();  // no clock read when nothing is due
+    while (auto due = m.timers.popDue(now, mark)) {
+      // Written out rather than log::callLogged(), which GCC does not inline: the hot loop.
+      try {
+        due.run();
+      } catch (...) {
+        log::currentException("Unhandled error in a delayed call", kLogSystem);
+      }
     }
   }
 

@@ -42,8 +42,9 @@
 /// the endpoint parser entries, Multiplexer, ReactorBase's layout or the compiler/standard
 /// library changes incompatibly. Host and plugin must agree exactly: a plugin built for another
 /// version (older or newer) is refused before it touches anything. History: 1, backends only;
-/// 2, endpoint string types (addServerParser, addClientParser) and USES_COIL plugins.
-#define COIL_PLUGIN_ABI_VERSION 2
+/// 2, endpoint string types (addServerParser, addClientParser) and USES_COIL plugins; 3,
+/// IFileDescriptor carries the reactor's bookkeeping (its layout changed).
+#define COIL_PLUGIN_ABI_VERSION 3
 
 /// The name of the one symbol a plugin exports (see PluginEntryFn).
 #define COIL_PLUGIN_ENTRY_NAME "coil_plugin_entry"

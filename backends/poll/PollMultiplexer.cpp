@@ -56,10 +56,10 @@ std::error_code PollMultiplexer::update(int fd, std::uint8_t, std::uint8_t newMa
 std::error_code PollMultiplexer::wait(std::optional<double> timeout, ReadyList& ready) {
   int n = ::poll(fds_.data(), static_cast<nfds_t>(fds_.size()), detail::toMilliseconds(timeout));
   if (n < 0) return errno == EINTR ? std::error_code() : detail::lastError();
-  for (std::size_t i = 0; i < fds_.size() && n > 0; ++i) {
-    if (fds_[i].revents == 0) continue;
+  for (const pollfd* p = fds_.data(); n > 0; ++p) {  // n > 0 ends it within fds_
+    if (p->revents == 0) continue;
     --n;
-    ready.push_back({fds_[i].fd, fromPoll(fds_[i].revents)});
+    ready.push_back({p->fd, fromPoll(p->revents)});
   }
   return {};
 }

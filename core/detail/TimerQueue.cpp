@@ -132,6 +132,7 @@ std::optional<double> TimerQueue::nextTime() {
 }
 
 TimerQueue::DueCall TimerQueue::popDue(double now, std::uint64_t before) {
+  if (idle()) return {};
   if (far_.size() > kRoot && frontEmpty()) catchUp(bucketOf(now));
   bool inFar;
   const Entry* main = settleMain(inFar);

@@ -249,6 +249,10 @@ class TimerQueue {
   /// True when no call is pending.
   bool empty() const noexcept { return live_ == 0; }
 
+  /// True when nothing at all is stored, not even cancelled calls awaiting removal: popDue()
+  /// would return nothing and do nothing.
+  bool idle() const noexcept { return frontEmpty() && far_.size() <= kRoot && side_.empty(); }
+
   /// Number of entries in all structures (near, wheel, far and side), stale ones included
   /// (diagnostics and tests).
   std::size_t heapSize() const noexcept {

@@ -444,4 +444,56 @@ COIL_TEST_CASE(afterForkReRegistersInterestAndReplacesTheWaker) {
   step();
 }
 
+COIL_TEST_CASE(aDescriptorDroppedDuringItsOwnReadLivesUntilTheNextIteration) {
+  auto x = fake(kA, "self-removing");
+  std::weak_ptr<FakeDescriptor> watch = x;
+  int writes = 0;
+  x->onRead = [&] {
+    reactor->removeReader(x.get());
+    reactor->removeWriter(x.get());
+    x.reset();  // the reactor's reference, now pending release, is the last one
+    return std::optional<Failure>();
+  };
+  x->onWrite = [&] { return ++writes, std::optional<Failure>(); };
+  reactor->addReader(x);
+  reactor->addWriter(x);
+  step({{kA, io::kRead | io::kWrite}});
+  BOOST_TEST(writes == 0);
+  BOOST_TEST(!watch.expired());
+  BOOST_TEST(mux->interest[kA] == io::kRead + io::kWrite);  // not applied yet
+  step();
+  BOOST_TEST(watch.expired());
+  BOOST_TEST(mux->interest.count(kA) == 0u);
+}
+
+COIL_TEST_CASE(oneDescriptorWatchedByTwoReactorsUnderTwoNumbers) {
+  Scripted other;
+  auto x = fake(kA, "shared");
+  reactor->addReader(x);
+  x->setFileno(kB);
+  other.reactor->addReader(x);  // the number x carries is now kB
+  x->setFileno(-1);
+  reactor->removeReader(x.get());  // still found: registered here under kA
+  BOOST_TEST(reactor->getReaders().empty());
+  BOOST_TEST(other.reactor->getReaders().size() == 1u);
+  other.reactor->removeReader(x.get());
+  BOOST_TEST(other.reactor->getReaders().empty());
+  step();
+  other.step();
+  BOOST_TEST(mux->interest.count(kA) == 0u);
+  BOOST_TEST(other.mux->interest.count(kB) == 0u);
+}
+
+COIL_TEST_CASE(aCopyOfAWatchedDescriptorIsNotWatched) {
+  auto x = fake(kA, "original");
+  reactor->addReader(x);
+  auto copy = std::make_shared<FakeDescriptor>(*x);
+  reactor->removeReader(copy.get());  // a no-op: the copy was never added
+  BOOST_TEST(reactor->getReaders().size() == 1u);
+  BOOST_TEST(reactor->getReaders().front() == x);
+  reactor->removeReader(x.get());
+  BOOST_TEST(reactor->getReaders().empty());
+  step();
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -85,9 +85,9 @@ COIL_TEST_CASE(takenNameRefusesTheWholePlugin) {
 }
 
 COIL_TEST_CASE(abiOnePluginIsRefusedByTheVersionCheck) {
-  // ABI 2 only appended to PluginHost, but a v1 plugin accepts only a host of exactly ABI 1:
-  // it refuses itself, and the host reports the mismatch (see docs/architecture.md).
-  static_assert(COIL_PLUGIN_ABI_VERSION == 2);
+  // Later versions only appended to PluginHost, but a v1 plugin accepts only a host of exactly
+  // ABI 1: it refuses itself, and the host reports the mismatch (see docs/architecture.md).
+  static_assert(COIL_PLUGIN_ABI_VERSION == 3);
   LogCapture logs;
   Registry r;
   coil::registerBuiltins(r);
@@ -96,7 +96,7 @@ COIL_TEST_CASE(abiOnePluginIsRefusedByTheVersionCheck) {
   LoadResult result = loader.loadFile(fixture("v1"));
   BOOST_TEST_MESSAGE(result.message);
   BOOST_TEST(!result.ok);
-  BOOST_TEST(result.message == "ABI version mismatch: plugin built for ABI 1, host has ABI 2");
+  BOOST_TEST(result.message == "ABI version mismatch: plugin built for ABI 1, host has ABI 3");
   BOOST_TEST(r.backends().size() == before);
   BOOST_TEST(r.findBackend("v1-backend") == nullptr);
   BOOST_TEST(logs.count("coil_test_v1.so refused: ABI version mismatch") == 1u);
