@@ -361,12 +361,13 @@ void PosixReactor::detach(int fd, IFileDescriptor* d, std::uint8_t dirs) {
   queue(fd);
 }
 
-// The holders of `fd` whose own fileno() no longer says `fd` lost their descriptor without
-// telling us; they are dropped and told so (ConnectionFdescWentAway) at the next iteration.
-void PosixReactor::evictStale(int fd) {
+// The holders of `fd` whose own fileno() no longer says `fd` (with `all`: every holder, the
+// number being known to belong to another file now) lost their descriptor without telling us;
+// they are dropped and told so (ConnectionFdescWentAway) at the next iteration.
+void PosixReactor::evictStale(int fd, bool all) {
   Entry& e = entries_[fd];
   for (FileDescriptorPtr holder : {e.reader, e.writer}) {
-    if (!holder || holder->fileno() == fd) continue;
+    if (!holder || (!all && holder->fileno() == fd)) continue;
     if (e.reader.get() != holder.get() && e.writer.get() != holder.get()) continue;  // done
     detach(fd, holder.get(), io::kRead | io::kWrite);
     evicted_.emplace_back(
@@ -407,7 +408,10 @@ void PosixReactor::queue(int fd) {
 
 void PosixReactor::registerInternal(const FileDescriptorPtr& d) {
   const int fd = d->fileno();
-  Entry& e = entryFor(fd);
+  // A user descriptor still filed here closed its number without removing itself, and the
+  // kernel has just given that number to `d`.
+  if (!entryFor(fd).internal) evictStale(fd, true);
+  Entry& e = entries_[fd];
   if (e.known()) forget(fd);
   if (std::error_code ec = mux_->update(fd, 0, io::kRead)) {
     throw std::system_error(ec, "the " + std::string(mux_->name()) +
@@ -472,12 +476,20 @@ void PosixReactor::dropAlwaysReady(int fd) {
 // ---- the iteration ---------------------------------------------------------------------------
 
 void PosixReactor::doIteration(std::optional<double> timeout) {
+  struct Depth {
+    int& depth;
+    explicit Depth(int& d) : depth(++d) {}
+    ~Depth() { --depth; }
+    Depth(const Depth&) = delete;
+    Depth& operator=(const Depth&) = delete;
+  } depth(depth_);
   if (!evicted_.empty()) runEvicted();
   applyChanges();
   // The references dropped during the last iteration go only now: no entry waiting for its
   // removal (whose `recent` may name one of them) is left. A destructor may drop more (they go
-  // to released_) or remove descriptors (applied before the wait).
-  if (!released_.empty()) {
+  // to released_) or remove descriptors (applied before the wait). An iteration nested in a
+  // callback keeps them: the outer dispatch may still be using one.
+  if (!released_.empty() && depth_ == 1) {
     releasing_.swap(released_);
     releasing_.clear();
     if (!changes_.empty()) applyChanges();

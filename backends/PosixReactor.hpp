@@ -169,7 +169,7 @@ class PosixReactor : public ReactorBase {
   void registerFresh(int fd, FileDescriptorPtr d, std::uint8_t dir, const char* what);
   void forget(int fd);
   void detach(int fd, IFileDescriptor* d, std::uint8_t dirs);
-  void evictStale(int fd);
+  void evictStale(int fd, bool all = false);
   void queue(int fd);
   void hold(int fd, FileDescriptorPtr d, std::uint8_t dir);
   int numberOf(const IFileDescriptor* d) const noexcept;
@@ -197,6 +197,7 @@ class PosixReactor : public ReactorBase {
   std::vector<std::pair<FileDescriptorPtr, Failure>> evicted_;  // stale holders to notify
   ReadyList ready_;
   std::uint64_t epoch_ = 1;  // incremented after each wait
+  int depth_ = 0;            // doIteration() calls in progress (iterate() may nest)
   std::shared_ptr<detail::Waker> waker_;
   std::shared_ptr<detail::SignalPipe> signals_;
   std::atomic<int> wakeFd_{-1};

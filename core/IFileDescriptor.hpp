@@ -55,7 +55,8 @@ namespace detail {
 
 /// Reactor bookkeeping kept inside every IFileDescriptor, so that a readiness reactor finds
 /// the entry of a descriptor being removed without a lookup table, even once its fileno() is
-/// -1 or has changed. Only reactor implementations use it. Thread: reactor.
+/// -1 or has changed. Only reactor implementations use it. An object watched by two reactors
+/// must be watched from one thread only (this state is shared). Thread: reactor.
 struct DescriptorSlot {
   /// The number `d` was last registered under by some reactor, or -1.
   static int fd(const IFileDescriptor& d) noexcept { return d.slotFd_; }

@@ -6,6 +6,9 @@
 #include <test/support/ReactorBuilder.hpp>
 #include <test/support/Testing.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -494,6 +497,43 @@ COIL_TEST_CASE(aCopyOfAWatchedDescriptorIsNotWatched) {
   reactor->removeReader(x.get());
   BOOST_TEST(reactor->getReaders().empty());
   step();
+}
+
+COIL_TEST_CASE(anIterationNestedInACallbackKeepsTheDispatchedDescriptorAlive) {
+  auto x = fake(kA, "nesting");
+  std::weak_ptr<FakeDescriptor> watch = x;
+  bool aliveAfterNested = false;
+  x->onRead = [&] {
+    reactor->removeReader(x.get());
+    x.reset();
+    step();  // applies the removal; the outer dispatch still uses the descriptor
+    aliveAfterNested = !watch.expired();
+    return std::optional<Failure>(Failure(error::ConnectionDone()));
+  };
+  reactor->addReader(x);
+  step({{kA, io::kRead}});
+  BOOST_TEST(aliveAfterNested);
+  BOOST_TEST(!watch.expired());
+  step();
+  BOOST_TEST(watch.expired());
+}
+
+COIL_TEST_CASE(aNewWakerTakingAStaleEntrysNumberEvictsItsHolder) {
+  int n = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  BOOST_REQUIRE(n >= 0);
+  ::close(n);  // the number the next eventfd or pipe gets
+  auto x = fake(n, "stale");
+  reactor->addReader(x);
+  x->setFileno(-1);      // closed without removing itself
+  reactor->afterFork();  // the new waker takes number n
+  BOOST_TEST(reactor->getReaders().empty());
+  BOOST_TEST(!coil::detail::DescriptorSlot::watched(*x));
+  BOOST_TEST(x->lost == 0);  // told on the next iteration, not inside afterFork()
+  step();
+  BOOST_TEST(x->lost == 1);
+  BOOST_TEST(x->lostWith<error::ConnectionFdescWentAway>());
+  reactor->wakeUp();  // the waker on number n still works
+  step({{n, io::kRead}});
 }
 
 BOOST_AUTO_TEST_SUITE_END()
