@@ -7,6 +7,8 @@
 #include <coil/core/Log.hpp>
 #include <coil/transports/udp/DatagramAddress.hpp>
 
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -17,8 +19,12 @@ namespace coil::detail {
 
 namespace {
 constexpr std::string_view kSystem = "coil.datagram";
-// Receive buffers per port: about 64 KiB of datagrams per recvmmsg().
-constexpr std::size_t kBatchBytes = 64 * 1024;
+// Reading again after a short batch (doRead()): the score's ceiling, and how many short batches
+// pass between tries while the score is 0.
+constexpr int kMaxRereadScore = 8;
+constexpr unsigned kRereadProbe = 64;
+// Reads of one datagram in a row that found one before the port asks for many again.
+constexpr std::size_t kMaxSingleReads = 2;
 
 // Sets a flag for a scope and clears it however the scope ends.
 class ScopedFlag {
@@ -31,6 +37,89 @@ class ScopedFlag {
  private:
   bool& flag_;
 };
+
+// The receive side of recvmmsg(): headers, socket-address slots and a buffer, laid out for
+// the slot size of the port that reads. Every header's msg_namelen is the size of its slot
+// between reads.
+class ReadArea {
+ public:
+  static constexpr std::size_t kMax = DatagramPortBase::kMaxBatch;
+
+  ReadArea() {
+    for (std::size_t i = 0; i < kMax; ++i) {
+      headers_[i] = {};
+      headers_[i].msg_hdr.msg_iov = &iovecs_[i];
+      headers_[i].msg_hdr.msg_iovlen = 1;
+      headers_[i].msg_hdr.msg_name = &names_[i];
+      headers_[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+    }
+  }
+  ReadArea(const ReadArea&) = delete;
+  ReadArea& operator=(const ReadArea&) = delete;
+
+  // The first `count` headers (at most kMax), each with a buffer of `slot` bytes.
+  mmsghdr* prepare(std::size_t slot, std::size_t count) {
+    if (slot != slot_ || count > ready_) {
+      if (slot * count > capacity_) {
+        capacity_ = std::max(slot * count, DatagramPortBase::kBatchBytes);
+        bytes_.reset();  // the old buffer goes before the new one is made
+        bytes_ = std::make_unique_for_overwrite<char[]>(capacity_);
+        ready_ = 0;
+      }
+      if (slot != slot_) ready_ = 0;
+      slot_ = slot;
+      std::size_t fit = std::min(kMax, capacity_ / slot);
+      for (std::size_t i = ready_; i < fit; ++i) iovecs_[i] = {bytes_.get() + i * slot, slot};
+      ready_ = fit;
+    }
+    return headers_;
+  }
+
+  // Restores msg_namelen of the first `count` headers after a read.
+  void reset(std::size_t count) noexcept {
+    for (std::size_t i = 0; i < count; ++i)
+      headers_[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+  }
+
+  const sockaddr_storage& name(std::size_t i) const noexcept { return names_[i]; }
+
+  bool busy = false;  // a read's datagrams are being delivered from it
+
+ private:
+  std::unique_ptr<char[]> bytes_;
+  std::size_t capacity_ = 0;
+  std::size_t slot_ = 0;
+  std::size_t ready_ = 0;  // iovecs_[0, ready_) point into bytes_ at slot_ apart
+  mmsghdr headers_[kMax];
+  iovec iovecs_[kMax];
+  sockaddr_storage names_[kMax];
+};
+
+// One per thread, made on its first read.
+thread_local std::unique_ptr<ReadArea> tReadArea;
+
+ReadArea& threadReadArea() {
+  if (!tReadArea) tReadArea = std::make_unique<ReadArea>();
+  return *tReadArea;
+}
+
+// Marks a ReadArea busy while the `count` datagrams of a read are delivered, then restores
+// their headers, however the delivery ends.
+class BusyArea {
+ public:
+  BusyArea(ReadArea& area, std::size_t count) : area_(area), count_(count) { area_.busy = true; }
+  ~BusyArea() {
+    area_.reset(count_);
+    area_.busy = false;
+  }
+  BusyArea(const BusyArea&) = delete;
+  BusyArea& operator=(const BusyArea&) = delete;
+
+ private:
+  ReadArea& area_;
+  std::size_t count_;
+};
+
 }  // namespace
 
 DatagramPortBase::DatagramPortBase(ReactorBase& reactor,
@@ -52,33 +141,6 @@ std::string DatagramPortBase::logPrefix() const {
   return protocol_->logPrefix();
 }
 
-void DatagramPortBase::prepareBuffers() {
-  if (!buffer_.empty()) return;
-  batch_ = std::max<std::size_t>(1, std::min(kBatch, kBatchBytes / maxPacketSize_));
-  buffer_.resize(batch_ * maxPacketSize_);
-  headers_.resize(batch_);
-  iovecs_.resize(batch_);
-  names_.resize(batch_);
-  for (std::size_t i = 0; i < batch_; ++i) {
-    iovecs_[i] = {buffer_.data() + i * maxPacketSize_, maxPacketSize_};
-    headers_[i] = {};
-    headers_[i].msg_hdr.msg_iov = &iovecs_[i];
-    headers_[i].msg_hdr.msg_iovlen = 1;
-    headers_[i].msg_hdr.msg_name = &names_[i];
-  }
-  if (!batchWrites_) return;
-  writeBytes_.resize(kWriteBatch * kMaxQueuedDatagram);
-  writeHeaders_.resize(kWriteBatch);
-  writeIovecs_.resize(kWriteBatch);
-  writeNames_.resize(kWriteBatch);
-  for (std::size_t i = 0; i < kWriteBatch; ++i) {
-    writeIovecs_[i] = {writeBytes_.data() + i * kMaxQueuedDatagram, 0};
-    writeHeaders_[i] = {};
-    writeHeaders_[i].msg_hdr.msg_iov = &writeIovecs_[i];
-    writeHeaders_[i].msg_hdr.msg_iovlen = 1;
-  }
-}
-
 void DatagramPortBase::startListening() {
   if (listening_) throw LogicError("datagram port: already listening");
   if (closeCall_) {  // stopped but not closed yet: finish closing first
@@ -87,8 +149,7 @@ void DatagramPortBase::startListening() {
     closeNow();
   }
   fd_ = adopted_ ? std::move(adopted_) : openSocket();
-  prepareBuffers();
-  fromValid_ = false;
+  from_ = nullptr;
   try {
     socketOpened();
     protocol_->makeConnection(*this);
@@ -160,48 +221,67 @@ void DatagramPortBase::closeNow() {
   for (Deferred<void>& d : waiters) d.callback();
 }
 
-void DatagramPortBase::noteSender(const sockaddr_storage& name, socklen_t length) {
-  if (fromValid_ && length == fromSock_.length &&
-      std::memcmp(&name, &fromSock_.storage, length) == 0)
-    return;
-  assignSender(from_, name, length, addressType_);
-  std::memcpy(&fromSock_.storage, &name, length);
-  fromSock_.length = length;
-  fromValid_ = true;
-}
-
-const SockAddr* DatagramPortBase::cachedSender(const Address& addr) const noexcept {
-  if (!fromValid_ || fromSock_.length == 0) return nullptr;
-  if (&addr == &from_ || addr == from_) return &fromSock_;
-  return nullptr;
-}
-
-// One recvmmsg() and the deliveries; false when the socket is drained, stopped or failed.
-bool DatagramPortBase::readBatch(std::size_t& budgetUsed, std::optional<Failure>& failure) {
-  for (std::size_t i = 0; i < batch_; ++i) headers_[i].msg_hdr.msg_namelen = sizeof(names_[i]);
-  int n =
-      ::recvmmsg(fd_.get(), headers_.data(), static_cast<unsigned>(batch_), MSG_DONTWAIT, nullptr);
-  if (n < 0) {
-    std::error_code ec = lastSocketError();
-    if (ec.value() == EINTR) return true;
-    if (isTransient(ec)) return false;
-    if (ec.value() == ECONNREFUSED) {
-      log::callLogged("Unhandled error in connectionRefused", kSystem, [this] { readRefused(); });
-      return false;
-    }
-    failure = lostFailure(ec);
-    return false;
+void DatagramPortBase::newSender(const sockaddr_storage& name, socklen_t length) {
+  // A second sender (or any, once there were two) of an IP port: its Address is kept.
+  if (addressType_ != nullptr && length <= SenderCache::kMaxKey && (senders_ || from_)) {
+    if (!senders_) senders_ = std::make_unique<SenderCache>(addressType_);
+    from_ = &senders_->find(name, length);
+  } else {
+    from_ = nullptr;  // until lastSender_ is whole again
+    assignSender(lastSender_, name, length, addressType_);
+    from_ = &lastSender_;
   }
+  if (length <= sizeof(sockaddr_in6))  // IP: a fixed-size copy
+    std::memcpy(&fromSock_.storage, &name, sizeof(sockaddr_in6));
+  else
+    std::memcpy(&fromSock_.storage, &name, length);
+  fromSock_.length = length;
+}
+
+// How many datagrams the next recvmmsg() asks for: what the buffer holds and what is left of
+// the budget allows, at least one.
+std::size_t DatagramPortBase::batchSize(std::size_t budgetUsed) const noexcept {
+  std::size_t left = budgetUsed < maxThroughput_ ? maxThroughput_ - budgetUsed : 0;
+  std::size_t count = std::min(left, kBatchBytes) / maxPacketSize_;
+  return std::clamp<std::size_t>(count, 1, kMaxBatch);
+}
+
+// One recvmmsg() and the deliveries: kFull when it returned as many datagrams as asked for,
+// kShort when fewer (the socket was empty then), kEmpty when none (EAGAIN), kStop when the port
+// stopped or failed.
+DatagramPortBase::Batch DatagramPortBase::readBatch(std::size_t wanted, std::size_t& budgetUsed,
+                                                    std::size_t& got,
+                                                    std::optional<Failure>& failure) {
+  got = 0;
+  std::unique_ptr<ReadArea> own;  // a nested read while the thread's area is delivering
+  ReadArea* area = &threadReadArea();
+  if (area->busy) {
+    own = std::make_unique<ReadArea>();
+    area = own.get();
+  }
+  mmsghdr* headers = area->prepare(maxPacketSize_, wanted);
+  int n;
+  if (wanted == 1) {  // recvfrom() copies no headers in: cheaper than recvmmsg() for one
+    msghdr& h = headers[0].msg_hdr;
+    ssize_t length = ::recvfrom(fd_.get(), h.msg_iov->iov_base, h.msg_iov->iov_len, MSG_DONTWAIT,
+                                static_cast<sockaddr*>(h.msg_name), &h.msg_namelen);
+    if (length >= 0) headers[0].msg_len = static_cast<unsigned>(length);
+    n = length < 0 ? -1 : 1;
+  } else {
+    n = ::recvmmsg(fd_.get(), headers, static_cast<unsigned>(wanted), MSG_DONTWAIT, nullptr);
+  }
+  if (n < 0) return readFailed(failure);
+  got = static_cast<std::size_t>(n);
   {
+    BusyArea busy(*area, got);
     // Writes made while more than one datagram is delivered may be queued (see the header).
-    ScopedFlag collecting(collecting_, batchWrites_ && n > 1);
-    for (int i = 0; i < n && listening_ && fd_; ++i) {
-      const msghdr& h = headers_[static_cast<std::size_t>(i)].msg_hdr;
-      std::size_t length =
-          std::min<std::size_t>(headers_[static_cast<std::size_t>(i)].msg_len, maxPacketSize_);
-      noteSender(names_[static_cast<std::size_t>(i)], h.msg_namelen);
+    ScopedFlag collecting(collecting_, batchWrites_ && got > 1);
+    for (std::size_t i = 0; i < got && listening_ && fd_; ++i) {
+      const msghdr& h = headers[i].msg_hdr;
+      std::size_t length = std::min<std::size_t>(headers[i].msg_len, maxPacketSize_);
+      noteSender(area->name(i), h.msg_namelen);
       try {
-        deliver(std::string_view(static_cast<const char*>(h.msg_iov->iov_base), length), from_);
+        deliver(std::string_view(static_cast<const char*>(h.msg_iov->iov_base), length), *from_);
       } catch (...) {
         log::currentException("Unhandled error in datagramReceived", kSystem);
       }
@@ -209,27 +289,105 @@ bool DatagramPortBase::readBatch(std::size_t& budgetUsed, std::optional<Failure>
     }
   }
   flushWrites();
-  // Fewer datagrams than asked for: the queue is empty (readiness is level-triggered).
-  return listening_ && fd_ && static_cast<std::size_t>(n) == batch_;
+  if (!listening_ || !fd_) return Batch::kStop;
+  return got == wanted ? Batch::kFull : Batch::kShort;
 }
 
+// A read failed (errno): EINTR counts as a full batch (read again), EAGAIN as an empty one.
+DatagramPortBase::Batch DatagramPortBase::readFailed(std::optional<Failure>& failure) {
+  std::error_code ec = lastSocketError();
+  if (ec.value() == EINTR) return Batch::kFull;
+  if (isTransient(ec)) return Batch::kEmpty;
+  if (ec.value() == ECONNREFUSED) {
+    log::callLogged("Unhandled error in connectionRefused", kSystem, [this] { readRefused(); });
+    return Batch::kStop;
+  }
+  failure = lostFailure(ec);
+  return Batch::kStop;
+}
+
+// Reads until the socket is drained or the budget is spent. A batch of fewer datagrams than
+// asked for means the socket was empty when read; but the deliveries since (and the replies
+// they sent) may have brought more, as when a peer on this host answers at once. Reading again
+// then saves an epoll round trip; reading an empty socket costs a system call. So the port
+// reads again after a short batch while that found datagrams at least once in three tries
+// lately (a find scores 2, an empty read -1), and otherwise tries once every kRereadProbe short
+// batches. An empty socket ends the event (readiness is level-triggered: whatever arrives later
+// is reported again).
+//
+// A read again after a batch of one asks for one datagram (recvfrom(): a recvmmsg() of more
+// pays for an empty try after the first, and most such reads find none or one), and so does a
+// read after one of those that found one, up to kMaxSingleReads in a row. A read of one that
+// finds one counts as short (more may wait). The first read of an event asks for as many as
+// the budget allows, so datagrams that queued up are delivered as one batch.
 std::optional<Failure> DatagramPortBase::doRead() {
   std::optional<Failure> failure;
   std::size_t used = 0;
-  while (readBatch(used, failure) && used < maxThroughput_) {
+  bool single = false;      // the next read asks for one datagram
+  std::size_t singles = 0;  // reads of one datagram that found one, this event
+  bool again = false;       // this read is a read-again after a short batch
+  for (;;) {
+    std::size_t most = batchSize(used);
+    bool guessed = single && singles < kMaxSingleReads && most > 1;
+    std::size_t got = 0;
+    Batch batch = readBatch(guessed ? 1 : most, used, got, failure);
+    if (again) {
+      if (got == 0)
+        rereadScore_ = std::max(rereadScore_ - 1, 0);
+      else
+        rereadScore_ = std::min(rereadScore_ + 2, kMaxRereadScore);
+    }
+    if (batch == Batch::kEmpty || batch == Batch::kStop || used >= maxThroughput_) break;
+    if (guessed && batch == Batch::kFull) {
+      ++singles;
+      batch = Batch::kShort;
+    }
+    single = got == 1;
+    again = batch == Batch::kShort;
+    if (again && !tryReadAgain()) break;
   }
   return failure;
 }
 
-bool DatagramPortBase::queueWrite(std::string_view data, const SockAddr* to) {
-  if (!collecting_ || flushing_ || data.size() > kMaxQueuedDatagram || !fd_) return false;
+bool DatagramPortBase::tryReadAgain() noexcept {
+  if (rereadScore_ > 0) return true;
+  if (++shortSinceProbe_ < kRereadProbe) return false;
+  shortSinceProbe_ = 0;
+  return true;
+}
+
+// The queued writes: kWriteBatch slots of kMaxQueuedDatagram bytes, with their headers.
+struct DatagramPortBase::WriteBatch {
+  WriteBatch() {
+    for (std::size_t i = 0; i < kWriteBatch; ++i) {
+      iovecs[i] = {bytes + i * kMaxQueuedDatagram, 0};
+      headers[i] = {};
+      headers[i].msg_hdr.msg_iov = &iovecs[i];
+      headers[i].msg_hdr.msg_iovlen = 1;
+    }
+  }
+  WriteBatch(const WriteBatch&) = delete;
+  WriteBatch& operator=(const WriteBatch&) = delete;
+
+  mmsghdr headers[kWriteBatch];
+  iovec iovecs[kWriteBatch];
+  sockaddr_storage names[kWriteBatch];
+  char bytes[kWriteBatch * kMaxQueuedDatagram];
+};
+
+void DatagramPortBase::queue(std::string_view data, const SockAddr* to) {
+  if (!writes_) writes_ = std::make_unique<WriteBatch>();  // the port's first queued write
+  WriteBatch& w = *writes_;
   std::size_t i = queued_;
-  if (!data.empty()) std::memcpy(writeIovecs_[i].iov_base, data.data(), data.size());
-  writeIovecs_[i].iov_len = data.size();
-  msghdr& h = writeHeaders_[i].msg_hdr;
+  if (!data.empty()) std::memcpy(w.iovecs[i].iov_base, data.data(), data.size());
+  w.iovecs[i].iov_len = data.size();
+  msghdr& h = w.headers[i].msg_hdr;
   if (to != nullptr) {
-    std::memcpy(&writeNames_[i], &to->storage, to->length);
-    h.msg_name = &writeNames_[i];
+    if (to->length <= sizeof(sockaddr_in6))  // IP: a fixed-size copy
+      std::memcpy(&w.names[i], &to->storage, sizeof(sockaddr_in6));
+    else
+      std::memcpy(&w.names[i], &to->storage, to->length);
+    h.msg_name = &w.names[i];
     h.msg_namelen = to->length;
   } else {
     h.msg_name = nullptr;
@@ -237,14 +395,12 @@ bool DatagramPortBase::queueWrite(std::string_view data, const SockAddr* to) {
   }
   queued_ = i + 1;
   if (queued_ == kWriteBatch) flushWrites();
-  return true;
 }
 
-void DatagramPortBase::flushWrites() {
-  if (flushing_) return;  // a log observer wrote from inside the flush: that write goes at once
+void DatagramPortBase::flushQueue() {
   std::size_t count = queued_;
   queued_ = 0;
-  if (count == 0 || !fd_) return;
+  if (!fd_) return;
   std::size_t refusals = 0;
   {
     ScopedFlag flushing(flushing_, true);
@@ -259,7 +415,7 @@ std::size_t DatagramPortBase::sendQueued(std::size_t count) {
   std::size_t refusals = 0;
   for (std::size_t i = 0; i < count;) {
     int n =
-        ::sendmmsg(fd_.get(), &writeHeaders_[i], static_cast<unsigned>(count - i), MSG_NOSIGNAL);
+        ::sendmmsg(fd_.get(), &writes_->headers[i], static_cast<unsigned>(count - i), MSG_NOSIGNAL);
     if (n >= 0) {  // n datagrams went; the next call starts at the one that failed, if any
       i += std::max<std::size_t>(static_cast<std::size_t>(n), 1);
       continue;
@@ -268,7 +424,7 @@ std::size_t DatagramPortBase::sendQueued(std::size_t count) {
     if (ec.value() == EINTR) continue;
     if (ec.value() == ECONNREFUSED) {
       // To the connected peer: connectionRefused(); unconnected: ignored, as write() does.
-      if (writeHeaders_[i].msg_hdr.msg_name == nullptr) ++refusals;
+      if (writes_->headers[i].msg_hdr.msg_name == nullptr) ++refusals;
     } else if (!isTransient(ec)) {  // EAGAIN/ENOBUFS: dropped, as send() does
       logWriteError(i, ec);
     }
@@ -278,7 +434,7 @@ std::size_t DatagramPortBase::sendQueued(std::size_t count) {
 }
 
 void DatagramPortBase::logWriteError(std::size_t index, std::error_code ec) {
-  const msghdr& h = writeHeaders_[index].msg_hdr;
+  const msghdr& h = writes_->headers[index].msg_hdr;
   const char* type = addressType_ != nullptr ? addressType_ : "UNIX";
   std::string why = "Unhandled error in a batched datagram write to ";
   if (h.msg_name != nullptr) {
@@ -289,7 +445,7 @@ void DatagramPortBase::logWriteError(std::size_t index, std::error_code ec) {
   } else {
     why += toString(peerAddress(fd_.get(), type));  // the connected peer
   }
-  std::size_t size = writeIovecs_[index].iov_len;
+  std::size_t size = writes_->iovecs[index].iov_len;
   log::callLogged(why, kSystem, [&] {
     if (ec.value() == EMSGSIZE)
       throw error::MessageLengthError(std::to_string(size) + " bytes", ec);
@@ -299,12 +455,26 @@ void DatagramPortBase::logWriteError(std::size_t index, std::error_code ec) {
 
 bool DatagramPortBase::send(std::string_view data, const SockAddr* to) {
   flushWrites();  // the order on the wire is the order of the writes
+  int fd = fd_.get();
+  ssize_t n = -1;
+  if (fd >= 0) {
+    n = to ? ::sendto(fd, data.data(), data.size(), MSG_NOSIGNAL, to->get(), to->length)
+           : ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+  }
+  if (n >= 0) return false;
+  return sendFailed(data, to);
+}
+
+// send() could not send (or the port is closed): the errors as send() documents them.
+bool DatagramPortBase::sendFailed(std::string_view data, const SockAddr* to) {
   if (!fd_) throw LogicError("datagram port: write on a closed port");
-  for (;;) {
-    ssize_t n =
-        to ? ::sendto(fd_.get(), data.data(), data.size(), MSG_NOSIGNAL, to->get(), to->length)
-           : ::send(fd_.get(), data.data(), data.size(), MSG_NOSIGNAL);
-    if (n >= 0) return false;
+  for (bool retry = false;; retry = true) {
+    if (retry) {
+      ssize_t n =
+          to ? ::sendto(fd_.get(), data.data(), data.size(), MSG_NOSIGNAL, to->get(), to->length)
+             : ::send(fd_.get(), data.data(), data.size(), MSG_NOSIGNAL);
+      if (n >= 0) return false;
+    }
     std::error_code ec = lastSocketError();
     switch (ec.value()) {
       case EINTR:

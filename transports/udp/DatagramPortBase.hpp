@@ -9,10 +9,13 @@
 #include <coil/core/Protocol.hpp>
 #include <coil/core/ReactorBase.hpp>
 #include <coil/transports/detail/Socket.hpp>
+#include <coil/transports/udp/SenderCache.hpp>
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <cstddef>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,20 +29,27 @@ namespace coil::detail {
 /// it to the protocol (makeConnection → doStart) and starts reading; stopListening() stops
 /// reading at once and closes on a later iteration (protocol.doStop(), then the Deferreds).
 ///
-/// Reading takes up to kBatch datagrams per recvmmsg() into buffers made once per port, and
-/// repeats until the socket is drained or maxThroughput() bytes were delivered in this event, so
-/// one busy port cannot starve the loop. Nothing is allocated per datagram: the sender's
-/// address is converted only when it differs from the previous sender's.
+/// Reading takes up to kMaxBatch datagrams per recvmmsg(), and repeats until the socket is
+/// drained or maxThroughput() bytes were delivered in this event, so one busy port cannot
+/// starve the loop. A call asks for no more datagrams of maxPacketSize() than fit in what is
+/// left of the event's budget (at least one) nor in kBatchBytes. A call that returned fewer
+/// than asked found the socket empty; the port reads once more after it only while such reads
+/// lately found datagrams (the replies just sent may have brought them), and that read asks for
+/// one datagram (recvfrom()) when the last read found one (see doRead()). Readiness is
+/// level-triggered, so whatever is left is reported again. The buffers are one set per thread,
+/// shared by the thread's ports (a port reading while another's batch is delivered, from a
+/// nested iteration, gets its own). Nothing is allocated per datagram: the sender's Address is
+/// made once per sender (SenderCache) and reused while the same sender goes on.
 ///
 /// Write batching (ports that call enableWriteBatching(): UDP, multicast). While the datagrams
 /// of one recvmmsg() that returned more than one are being delivered, a subclass's write of at
 /// most kMaxQueuedDatagram bytes to the datagram's sender (or to the connected peer) is checked
-/// as usual, then copied into buffers made once per port (queueWrite()). The queue leaves by
-/// one sendmmsg() when the batch's deliveries end, when kWriteBatch are queued, and before
-/// anything that would pass it or change the socket: a write that is not queued (bigger, or to
-/// another destination), connect() and socket options, stopListening(), the close. So the
-/// order on the wire is the order of the write() calls, and a write outside such a batch
-/// leaves before write() returns, as before.
+/// as usual, then copied into buffers the port makes on its first queued write (queueWrite()).
+/// The queue leaves by one sendmmsg() when the batch's deliveries end, when kWriteBatch are
+/// queued, and before anything that would pass it or change the socket: a write that is not
+/// queued (bigger, or to another destination), connect() and socket options, stopListening(),
+/// the close. So the order on the wire is the order of the write() calls, and a write outside
+/// such a batch leaves before write() returns, as before.
 ///
 /// The departure: a queued write's send error cannot be thrown from write(). At the flush,
 /// EAGAIN/ENOBUFS drop the datagram (as write() does); ECONNREFUSED calls writeRefused() for a
@@ -102,6 +112,11 @@ class DatagramPortBase : public IFileDescriptor,
   static constexpr std::size_t kMaxQueuedDatagram = 512;
   /// How many writes one sendmmsg() takes at most.
   static constexpr std::size_t kWriteBatch = 32;
+  /// How many datagrams one recvmmsg() takes at most.
+  static constexpr std::size_t kMaxBatch = 64;
+  /// The receive buffer per thread: a recvmmsg() asks for at most this many bytes (or for one
+  /// datagram of maxPacketSize(), when that is bigger).
+  static constexpr std::size_t kBatchBytes = 256 * 1024;
 
  protected:
   /// A port on `reactor` for `protocol` (not null), reading datagrams of up to `maxPacketSize`
@@ -136,14 +151,24 @@ class DatagramPortBase : public IFileDescriptor,
   /// kMaxQueuedDatagram bytes) for `to` (null: the connected peer) into the write batch and
   /// returns true; otherwise returns false and the caller sends with send(). The caller has
   /// checked the write; `to` must be an address the socket can reach (the sender's).
-  bool queueWrite(std::string_view data, const SockAddr* to);
+  bool queueWrite(std::string_view data, const SockAddr* to) {
+    if (!collecting_ || flushing_ || data.size() > kMaxQueuedDatagram || !fd_) return false;
+    queue(data, to);
+    return true;
+  }
   /// Sends the queued writes now (one sendmmsg() per kWriteBatch; errors as the class comment
   /// says). Call it before changing the socket.
-  void flushWrites();
+  void flushWrites() {
+    if (queued_ != 0 && !flushing_) flushQueue();  // a write from inside the flush goes at once
+  }
 
   /// The cached socket address of `addr` when it is the last sender's address (the usual
   /// reply), else null.
-  const SockAddr* cachedSender(const Address& addr) const noexcept;
+  const SockAddr* cachedSender(const Address& addr) const noexcept {
+    if (from_ == nullptr || fromSock_.length == 0) return nullptr;  // none, or unbound
+    if (&addr == from_ || addr == *from_) return &fromSock_;
+    return nullptr;
+  }
 
   /// The reactor.
   ReactorBase& reactor() const noexcept { return *reactor_; }
@@ -155,11 +180,30 @@ class DatagramPortBase : public IFileDescriptor,
   void adoptSocket(UniqueFd fd) noexcept { adopted_ = std::move(fd); }
 
  private:
-  static constexpr std::size_t kBatch = 16;
   void closeNow();
-  void prepareBuffers();
-  void noteSender(const sockaddr_storage& name, socklen_t length);
-  bool readBatch(std::size_t& budgetUsed, std::optional<Failure>& failure);
+  struct WriteBatch;
+  void noteSender(const sockaddr_storage& name, socklen_t length) {
+    if (from_ == nullptr || length != fromSock_.length ||
+        !sameName(name, fromSock_.storage, length))
+      newSender(name, length);
+  }
+  // Whether socket addresses `a` and `b` of `length` bytes are the same (IP: fixed sizes).
+  static bool sameName(const sockaddr_storage& a, const sockaddr_storage& b,
+                       socklen_t length) noexcept {
+    if (length == sizeof(sockaddr_in)) return std::memcmp(&a, &b, sizeof(sockaddr_in)) == 0;
+    if (length == sizeof(sockaddr_in6)) return std::memcmp(&a, &b, sizeof(sockaddr_in6)) == 0;
+    return std::memcmp(&a, &b, length) == 0;
+  }
+  void newSender(const sockaddr_storage& name, socklen_t length);
+  void flushQueue();
+  enum class Batch { kFull, kShort, kEmpty, kStop };
+  Batch readBatch(std::size_t wanted, std::size_t& budgetUsed, std::size_t& got,
+                  std::optional<Failure>& failure);
+  Batch readFailed(std::optional<Failure>& failure);
+  bool tryReadAgain() noexcept;
+  bool sendFailed(std::string_view data, const SockAddr* to);
+  std::size_t batchSize(std::size_t budgetUsed) const noexcept;
+  void queue(std::string_view data, const SockAddr* to);
   std::size_t sendQueued(std::size_t count);
   void logWriteError(std::size_t index, std::error_code ec);
 
@@ -174,26 +218,24 @@ class DatagramPortBase : public IFileDescriptor,
   bool started_ = false;  // the protocol was started and not yet stopped
   std::vector<Deferred<void>> closing_;
   DelayedCallPtr closeCall_;
-  // Receive buffers, made on first listen and kept.
-  std::size_t batch_ = 1;
-  std::vector<char> buffer_;
-  std::vector<mmsghdr> headers_;
-  std::vector<iovec> iovecs_;
-  std::vector<sockaddr_storage> names_;
-  // The last sender, as given to deliver() and as a socket address (for replies).
-  Address from_;
+  // The last sender: the Address given to deliver() (null until a datagram arrived) and its
+  // socket address (for replies). The Address is lastSender_, or one of senders_ once a second
+  // sender was seen (IP ports).
+  const Address* from_ = nullptr;
   SockAddr fromSock_;
-  bool fromValid_ = false;
-  // The write batch, made on first listen when enabled: kWriteBatch slots of
+  Address lastSender_;
+  std::unique_ptr<SenderCache> senders_;
+  // Reading again after a short batch (see doRead()): how often it found datagrams lately
+  // (0 to kMaxRereadScore), and short batches since the last try while it did not.
+  int rereadScore_ = 1;
+  unsigned shortSinceProbe_ = 0;
+  // The write batch, made by the first queued write when enabled: kWriteBatch slots of
   // kMaxQueuedDatagram bytes each.
   bool batchWrites_ = false;
   bool collecting_ = false;  // a read batch of more than one datagram is being delivered
   bool flushing_ = false;    // flushWrites() is sending the queue
   std::size_t queued_ = 0;
-  std::vector<char> writeBytes_;
-  std::vector<mmsghdr> writeHeaders_;
-  std::vector<iovec> writeIovecs_;
-  std::vector<sockaddr_storage> writeNames_;
+  std::unique_ptr<WriteBatch> writes_;
 };
 
 }  // namespace coil::detail

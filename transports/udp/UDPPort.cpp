@@ -96,15 +96,17 @@ void UDPPort::write(std::string_view data, const Address& addr) {
   // Only a reply to the datagram being delivered may be queued: its address needs no check and
   // is one the socket just heard from (a broadcast or unroutable target is sent at once, so
   // its error is thrown here).
-  const detail::SockAddr* to = cachedSender(addr);
-  detail::SockAddr parsed;
-  if (to == nullptr) {
-    parsed = detail::ipTarget(addr, family_);
-    to = &parsed;
-  } else if (queueWrite(data, to)) {
+  // Unconnected, ECONNREFUSED means nothing (Twisted ignores it).
+  if (const detail::SockAddr* to = cachedSender(addr)) {
+    if (!queueWrite(data, to)) send(data, to);
     return;
   }
-  send(data, to);  // unconnected: ECONNREFUSED means nothing (Twisted ignores it)
+  sendParsed(data, addr);
+}
+
+void UDPPort::sendParsed(std::string_view data, const Address& addr) {
+  detail::SockAddr to = detail::ipTarget(addr, family_);
+  send(data, &to);
 }
 
 void UDPPort::write(std::string_view data) {

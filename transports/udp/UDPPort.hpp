@@ -85,6 +85,8 @@ class UDPPort : public detail::DatagramPortBase, public virtual IUDPPort {
   const std::string& interface() const noexcept { return interface_; }
 
  private:
+  void sendParsed(std::string_view data, const Address& addr);
+
   DatagramProtocol* protocol_;
   std::string interface_;
   int port_ = 0;

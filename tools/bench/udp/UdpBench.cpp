@@ -6,7 +6,9 @@
 // benchmark's client, in this process, keeps `senders` datagrams in flight (one per connected
 // socket) until `count` echoes came back, then sends the quit datagram. Reported: datagrams/s
 // (echoes over the client's wall time) and the server's CPU µs per datagram (its child's user +
-// system time from wait4, setup included), with the ratio to the best peer.
+// system time from wait4, setup included), with the ratio to the best peer; also the user part,
+// and the voluntary context switches per datagram of the server and of the client (each one a
+// sleep and a wake-up; the server's replies wake the client).
 #include "UdpPeers.hpp"
 
 #include <coil/core/IUDPTransport.hpp>
@@ -15,6 +17,7 @@
 #include <coil/plugins/Reactors.hpp>
 
 #include <netinet/in.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -24,6 +27,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -73,7 +77,10 @@ struct Impl {
 struct Result {
   bool ok = false;
   double seconds = 0;
-  double cpuUs = 0;  // the server's
+  double cpuUs = 0;            // the server's
+  double userUs = 0;           // the server's user part of cpuUs
+  long voluntarySwitches = 0;  // the server's (it blocked: each is a wake-up)
+  long clientSwitches = 0;     // the client's, likewise (the server's replies wake it)
   unsigned long long echoes = 0, resent = 0;
   std::string error;
 };
@@ -108,6 +115,8 @@ Result drive(const sockaddr_in& server, int senders, unsigned long long count) {
     fds.push_back(fd);
   }
   unsigned long long sent = 0;
+  rusage before{};
+  ::getrusage(RUSAGE_THREAD, &before);
   auto t0 = Clock::now();
   for (int fd : fds)
     if (::send(fd, payload, sizeof payload, 0) == sizeof payload) ++sent;
@@ -136,17 +145,38 @@ Result drive(const sockaddr_in& server, int senders, unsigned long long count) {
     }
   }
   r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  rusage after{};
+  ::getrusage(RUSAGE_THREAD, &after);
+  r.clientSwitches = after.ru_nvcsw - before.ru_nvcsw;
   for (int fd : fds) ::close(fd);
   ::close(ep);
   return r;
 }
 
+// Pins the calling thread to CPU `cpu` (--pin); false when it cannot.
+bool pinTo(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  return ::sched_setaffinity(0, sizeof set, &set) == 0;
+}
+
+// --pin: the server on CPU 0, the client on CPU 1; --pin-same: both on CPU 0. Either takes the
+// scheduler's placement (which decides how much cross-CPU work a datagram costs) out of the noise.
+bool gPin = false;
+int gClientCpu = 1;
+
 Result runOne(const Impl& impl, int senders, unsigned long long count) {
   sockaddr_in addr{};
   int fd = boundSocket(addr);
-  if (fd < 0) return Result{false, 0, 0, 0, 0, "cannot bind the server socket"};
+  if (fd < 0) {
+    Result failed;
+    failed.error = "cannot bind the server socket";
+    return failed;
+  }
   pid_t pid = ::fork();
   if (pid == 0) {
+    if (gPin) pinTo(0);
     impl.server(fd);
     ::_exit(0);
   }
@@ -169,6 +199,9 @@ Result runOne(const Impl& impl, int senders, unsigned long long count) {
   ::close(quitFd);
   r.cpuUs = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e6 +
             static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+  r.userUs = static_cast<double>(usage.ru_utime.tv_sec) * 1e6 +
+             static_cast<double>(usage.ru_utime.tv_usec);
+  r.voluntarySwitches = usage.ru_nvcsw;
   r.ok = r.error.empty() && WIFEXITED(status) && WEXITSTATUS(status) == 0;
   if (r.error.empty() && !r.ok) r.error = "server failed";
   return r;
@@ -180,14 +213,30 @@ int main(int argc, char** argv) {
   bool quick = false;
   int rounds = 3;
   const char* only = nullptr;
+  int onlySenders = 0;                // --senders: 0 = both cases
+  unsigned long long fixedCount = 0;  // --count: 0 = the case's default
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) {
       quick = true;
       rounds = 1;
     } else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
       only = argv[++i];
+    } else if (std::strcmp(argv[i], "--senders") == 0 && i + 1 < argc) {
+      onlySenders = std::atoi(argv[++i]);
+    } else if (std::strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) {
+      rounds = std::max(1, std::atoi(argv[++i]));
+    } else if (std::strcmp(argv[i], "--pin") == 0) {
+      gPin = true;
+    } else if (std::strcmp(argv[i], "--pin-same") == 0) {
+      gPin = true;
+      gClientCpu = 0;
+    } else if (std::strcmp(argv[i], "--count") == 0 && i + 1 < argc) {
+      fixedCount = std::strtoull(argv[++i], nullptr, 10);
     } else {
-      std::fprintf(stderr, "usage: %s [--quick] [--only coil|libevent|libuv|asio]\n", argv[0]);
+      std::fprintf(stderr,
+                   "usage: %s [--quick] [--only coil|libevent|libuv|asio] [--senders 1|64]\n"
+                   "       [--rounds N] [--count DATAGRAMS] [--pin | --pin-same]\n",
+                   argv[0]);
       return 2;
     }
   }
@@ -209,10 +258,16 @@ int main(int argc, char** argv) {
       {"asio", nullptr, "Boost.Asio not found at configure time"},
 #endif
   };
+  if (gPin && !pinTo(gClientCpu)) {
+    std::fprintf(stderr, "--pin: cannot use CPUs 0 and 1\n");
+    return 2;
+  }
   std::string backend(coil::makeReactor()->backendName());
   int status = 0;
   for (int senders : {1, 64}) {
-    const unsigned long long count = quick ? 2000 : (senders == 1 ? 100'000 : 400'000);
+    if (onlySenders != 0 && senders != onlySenders) continue;
+    unsigned long long count = quick ? 2000 : (senders == 1 ? 100'000 : 400'000);
+    if (fixedCount != 0) count = fixedCount;
     std::vector<Result> best(std::size(impls));
     // Rounds interleave the libraries, so a busy moment of the machine hits all alike; the
     // least server CPU is kept.
@@ -247,9 +302,13 @@ int main(int argc, char** argv) {
       std::printf(
           "{\"bench\":\"udp_echo\",\"impl\":\"%s\",\"backend\":\"%s\",\"senders\":%d,"
           "\"datagram_bytes\":64,\"echoes\":%llu,\"resent\":%llu,\"datagrams_per_s\":%.0f,"
-          "\"server_cpu_us_per_datagram\":%.3f,\"ratio_vs_best_peer\":%s%s}\n",
+          "\"server_cpu_us_per_datagram\":%.3f,\"ratio_vs_best_peer\":%s%s,"
+          "\"server_user_us_per_datagram\":%.3f,\"server_wakeups_per_datagram\":%.3f,"
+          "\"client_wakeups_per_datagram\":%.3f}\n",
           impl.name, i == 0 ? backend.c_str() : impl.name, senders, r.echoes, r.resent,
-          double(r.echoes) / r.seconds, perDatagram, ratio, i == 0 ? ",\"goal_ratio\":1.0" : "");
+          double(r.echoes) / r.seconds, perDatagram, ratio, i == 0 ? ",\"goal_ratio\":1.0" : "",
+          r.userUs / double(r.echoes), double(r.voluntarySwitches) / double(r.echoes),
+          double(r.clientSwitches) / double(r.echoes));
     }
   }
   std::fflush(stdout);
