@@ -484,7 +484,7 @@ void PosixReactor::doIteration(std::optional<double> timeout) {
     Depth& operator=(const Depth&) = delete;
   } depth(depth_);
   if (!evicted_.empty()) runEvicted();
-  applyChanges();
+  if (!changes_.empty()) applyChanges();
   // The references dropped during the last iteration go only now: no entry waiting for its
   // removal (whose `recent` may name one of them) is left. A destructor may drop more (they go
   // to released_) or remove descriptors (applied before the wait). An iteration nested in a

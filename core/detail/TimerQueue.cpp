@@ -122,6 +122,7 @@ void TimerQueue::reserveFar(std::size_t spare) {
 }
 
 std::optional<double> TimerQueue::nextTime() {
+  if (idle()) return std::nullopt;
   bool inFar;
   const Entry* main = settleMain(inFar);
   const SideEntry* side = side_.empty() ? nullptr : settleSide();
