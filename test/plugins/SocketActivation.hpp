@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <optional>
@@ -216,18 +217,39 @@ inline Socket listeningUNIX(const std::string& path) {
 /// back or `seconds` (per call) passed; what came back.
 inline std::string echoThrough(int family, const sockaddr* address, socklen_t size,
                                const std::string& message, int seconds = 5) {
+  // Boost.Test handles SIGCHLD, and the daemons of earlier cases exit while this runs: with
+  // SO_SNDTIMEO/SO_RCVTIMEO set, connect(), send() and recv() are then not restarted but fail
+  // with EINTR (signal(7)), so each is resumed here.
   Socket s(family, SOCK_STREAM);
   timeval tv{seconds, 0};
   ::setsockopt(s.fd(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   ::setsockopt(s.fd(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  if (::connect(s.fd(), address, size) != 0) return "connect: " + std::string(std::strerror(errno));
-  if (::send(s.fd(), message.data(), message.size(), MSG_NOSIGNAL) !=
-      static_cast<ssize_t>(message.size()))
-    return "send failed";
+  if (::connect(s.fd(), address, size) != 0) {
+    if (errno != EINTR) return "connect: " + std::string(std::strerror(errno));
+    // The connection goes on without us: wait for its outcome.
+    pollfd p{s.fd(), POLLOUT, 0};
+    int ready;
+    do {
+      ready = ::poll(&p, 1, seconds * 1000);
+    } while (ready < 0 && errno == EINTR);
+    int error = ready == 1 ? 0 : ETIMEDOUT;
+    socklen_t length = sizeof error;
+    if (ready == 1 && ::getsockopt(s.fd(), SOL_SOCKET, SO_ERROR, &error, &length) != 0)
+      error = errno;
+    if (error != 0) return "connect: " + std::string(std::strerror(error));
+  }
+  std::size_t sent = 0;
+  while (sent < message.size()) {
+    ssize_t n = ::send(s.fd(), message.data() + sent, message.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return "send failed";
+    sent += static_cast<std::size_t>(n);
+  }
   std::string back;
   char buffer[256];
   while (back.size() < message.size()) {
     ssize_t n = ::recv(s.fd(), buffer, sizeof buffer, 0);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     back.append(buffer, static_cast<std::size_t>(n));
   }
