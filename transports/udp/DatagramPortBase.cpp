@@ -120,6 +120,14 @@ class BusyArea {
   std::size_t count_;
 };
 
+// Copies a socket address of `length` bytes; IP addresses as one fixed-size copy.
+void copyName(sockaddr_storage& to, const sockaddr_storage& from, socklen_t length) noexcept {
+  if (length <= sizeof(sockaddr_in6))
+    std::memcpy(&to, &from, sizeof(sockaddr_in6));
+  else
+    std::memcpy(&to, &from, length);
+}
+
 }  // namespace
 
 DatagramPortBase::DatagramPortBase(ReactorBase& reactor,
@@ -231,10 +239,7 @@ void DatagramPortBase::newSender(const sockaddr_storage& name, socklen_t length)
     assignSender(lastSender_, name, length, addressType_);
     from_ = &lastSender_;
   }
-  if (length <= sizeof(sockaddr_in6))  // IP: a fixed-size copy
-    std::memcpy(&fromSock_.storage, &name, sizeof(sockaddr_in6));
-  else
-    std::memcpy(&fromSock_.storage, &name, length);
+  copyName(fromSock_.storage, name, length);
   fromSock_.length = length;
 }
 
@@ -383,10 +388,7 @@ void DatagramPortBase::queue(std::string_view data, const SockAddr* to) {
   w.iovecs[i].iov_len = data.size();
   msghdr& h = w.headers[i].msg_hdr;
   if (to != nullptr) {
-    if (to->length <= sizeof(sockaddr_in6))  // IP: a fixed-size copy
-      std::memcpy(&w.names[i], &to->storage, sizeof(sockaddr_in6));
-    else
-      std::memcpy(&w.names[i], &to->storage, to->length);
+    copyName(w.names[i], to->storage, to->length);
     h.msg_name = &w.names[i];
     h.msg_namelen = to->length;
   } else {
