@@ -25,6 +25,10 @@ constexpr int kMaxRereadScore = 8;
 constexpr unsigned kRereadProbe = 64;
 // Reads of one datagram in a row that found one before the port asks for many again.
 constexpr std::size_t kMaxSingleReads = 2;
+// Events whose first read found one datagram, in a row, before events start with a read of one;
+// and how often such an event starts with a read of many instead.
+constexpr unsigned kSingleStreak = 8;
+constexpr unsigned kSingleProbe = 16;
 
 // Sets a flag for a scope and clears it however the scope ends.
 class ScopedFlag {
@@ -323,19 +327,32 @@ DatagramPortBase::Batch DatagramPortBase::readFailed(std::optional<Failure>& fai
 // A read again after a batch of one asks for one datagram (recvfrom(): a recvmmsg() of more
 // pays for an empty try after the first, and most such reads find none or one), and so does a
 // read after one of those that found one, up to kMaxSingleReads in a row. A read of one that
-// finds one counts as short (more may wait). The first read of an event asks for as many as
-// the budget allows, so datagrams that queued up are delivered as one batch.
+// finds one counts as short (more may wait).
+//
+// The first read of an event asks for as many as the budget allows, so datagrams that queued
+// up are delivered as one batch; except while the last kSingleStreak events' first reads found
+// exactly one datagram each (a peer that waits for each reply). Then a recvmmsg() would find one
+// and pay for a failed receive after it, so the event starts with recvfrom() instead, and every
+// kSingleProbe-th event still starts with a recvmmsg() to see whether datagrams queue up again.
 std::optional<Failure> DatagramPortBase::doRead() {
   std::optional<Failure> failure;
   std::size_t used = 0;
-  bool single = false;      // the next read asks for one datagram
-  std::size_t singles = 0;  // reads of one datagram that found one, this event
-  bool again = false;       // this read is a read-again after a short batch
+  bool single = startSingle();  // the next read asks for one datagram
+  bool first = !single;         // the next read is an event's first that asks for many
+  std::size_t singles = 0;      // reads of one datagram that found one, this event
+  bool again = false;           // this read is a read-again after a short batch
   for (;;) {
     std::size_t most = batchSize(used);
     bool guessed = single && singles < kMaxSingleReads && most > 1;
     std::size_t got = 0;
     Batch batch = readBatch(guessed ? 1 : most, used, got, failure);
+    if (first) {
+      first = false;
+      if (got == 1)
+        singleEvents_ = std::min(singleEvents_ + 1, kSingleStreak);
+      else if (got > 1)
+        singleEvents_ = 0;
+    }
     if (again) {
       if (got == 0)
         rereadScore_ = std::max(rereadScore_ - 1, 0);
@@ -352,6 +369,13 @@ std::optional<Failure> DatagramPortBase::doRead() {
     if (again && !tryReadAgain()) break;
   }
   return failure;
+}
+
+bool DatagramPortBase::startSingle() noexcept {
+  if (singleEvents_ < kSingleStreak) return false;
+  if (++sinceSingleProbe_ < kSingleProbe) return true;
+  sinceSingleProbe_ = 0;
+  return false;
 }
 
 bool DatagramPortBase::tryReadAgain() noexcept {

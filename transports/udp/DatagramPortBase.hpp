@@ -35,7 +35,10 @@ namespace coil::detail {
 /// left of the event's budget (at least one) nor in kBatchBytes. A call that returned fewer
 /// than asked found the socket empty; the port reads once more after it only while such reads
 /// lately found datagrams (the replies just sent may have brought them), and that read asks for
-/// one datagram (recvfrom()) when the last read found one (see doRead()). Readiness is
+/// one datagram (recvfrom()) when the last read found one. While the first reads of the last
+/// few events found one datagram each (a peer that waits for each reply), events start with a
+/// read of one instead, and now and then with a batch to see whether datagrams queue up again
+/// (see doRead()). Readiness is
 /// level-triggered, so whatever is left is reported again. The buffers are one set per thread,
 /// shared by the thread's ports (a port reading while another's batch is delivered, from a
 /// nested iteration, gets its own). Nothing is allocated per datagram: the sender's Address is
@@ -201,6 +204,7 @@ class DatagramPortBase : public IFileDescriptor,
                   std::optional<Failure>& failure);
   Batch readFailed(std::optional<Failure>& failure);
   bool tryReadAgain() noexcept;
+  bool startSingle() noexcept;
   bool sendFailed(std::string_view data, const SockAddr* to);
   std::size_t batchSize(std::size_t budgetUsed) const noexcept;
   void queue(std::string_view data, const SockAddr* to);
@@ -229,6 +233,10 @@ class DatagramPortBase : public IFileDescriptor,
   // (0 to kMaxRereadScore), and short batches since the last try while it did not.
   int rereadScore_ = 1;
   unsigned shortSinceProbe_ = 0;
+  // Events whose first read of many found one datagram, in a row (up to a ceiling), and events
+  // started with a read of one since the last that asked for many (see doRead()).
+  unsigned singleEvents_ = 0;
+  unsigned sinceSingleProbe_ = 0;
   // The write batch, made by the first queued write when enabled: kWriteBatch slots of
   // kMaxQueuedDatagram bytes each.
   bool batchWrites_ = false;

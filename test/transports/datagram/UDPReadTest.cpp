@@ -1,4 +1,5 @@
-// The UDP read path on every backend: batches sized by count within the byte budget, the
+// The UDP read path on every backend: batches sized by count within the byte budget, single
+// reads for a peer that waits for each reply and batches again when datagrams queue up, the
 // per-thread receive buffers shared by ports of different maxPacketSize (and a nested read
 // while they are in use), and the sender cache with more senders than it keeps.
 // Tests: transports/udp/DatagramPortBase.cpp, SenderCache.cpp
@@ -81,6 +82,43 @@ COIL_TEST_CASE(smallDatagramsComeInBatchesOfMoreThanEight) {
   // read took them all, so every reply waited for one sendmmsg().
   BOOST_TEST(mostQueued > 8u);
   for (int i = 0; i < 20; ++i) BOOST_TEST(peer.receive() == std::to_string(i));
+  stopAndWait(*this, *port);
+}
+
+COIL_TEST_CASE(aPortThatGotOneDatagramPerEventBatchesAgainOnceTheyQueueUp) {
+  // A peer that waits for each reply: every event holds one datagram, so the port starts its
+  // events with a read of one. When datagrams queue up again, it must deliver every one, in
+  // order, and go back to reading them in batches within a few events.
+  auto server = std::make_shared<RecordingDatagram>();
+  auto port = reactor().listenUDP(0, server, "127.0.0.1");
+  std::vector<std::size_t> queued;  // pendingWrites() after each reply
+  server->onDatagram = [&](std::string_view data, const Address& from) {
+    port->write("re:" + std::string(data), from);
+    queued.push_back(udp(*port).pendingWrites());
+  };
+  Sender peer;
+  const std::size_t pingPong = 40, burst = 60;
+  for (std::size_t i = 0; i < pingPong; ++i) {
+    peer.sendTo(portOf(port->getHost()), std::to_string(i));
+    BOOST_TEST_REQUIRE(iterateUntil([&] { return server->received.size() == i + 1; }));
+    BOOST_TEST_REQUIRE(peer.receive() == "re:" + std::to_string(i));
+  }
+  BOOST_TEST(std::count(queued.begin(), queued.end(), 0u) == std::ptrdiff_t(pingPong));
+  for (std::size_t i = pingPong; i < pingPong + burst; ++i)
+    peer.sendTo(portOf(port->getHost()), std::to_string(i));
+  BOOST_TEST_REQUIRE(iterateUntil([&] { return server->received.size() == pingPong + burst; }));
+  for (std::size_t i = 0; i < pingPong + burst; ++i) {
+    BOOST_TEST(server->received[i].data == std::to_string(i));
+    if (i >= pingPong) BOOST_TEST(peer.receive() == "re:" + std::to_string(i));
+  }
+  // The burst was read in batches again (a reply queued behind another), after at most a
+  // score of single reads.
+  auto burstQueued =
+      std::vector<std::size_t>(queued.begin() + std::ptrdiff_t(pingPong), queued.end());
+  auto firstBatched =
+      std::find_if(burstQueued.begin(), burstQueued.end(), [](std::size_t n) { return n > 1; });
+  std::ptrdiff_t singlesFirst = firstBatched - burstQueued.begin();
+  BOOST_TEST(singlesFirst <= 20);
   stopAndWait(*this, *port);
 }
 
