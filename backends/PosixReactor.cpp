@@ -359,6 +359,14 @@ void PosixReactor::detach(int fd, IFileDescriptor* d, std::uint8_t dirs) {
   if (!changed) return;
   if (e.reader.get() != d && e.writer.get() != d) detail::DescriptorSlot::leave(*d);
   queue(fd);
+  // The last interest goes at once: the caller may close the descriptor next, and epoll keeps
+  // watching a file while any duplicate of it lives (another process, a fork) but can no longer
+  // be told to stop once the number is closed; its events would then reach the number's next
+  // holder. Direction changes while the other direction stays are still batched.
+  if (e.empty() && e.kernel != 0) {
+    (void)mux_->update(fd, e.kernel, 0);  // failing means the kernel already dropped it
+    e.kernel = 0;
+  }
 }
 
 // The holders of `fd` whose own fileno() no longer says `fd` (with `all`: every holder, the

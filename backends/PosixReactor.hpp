@@ -22,9 +22,11 @@ class SignalPipe;
 /// A reactor whose I/O comes from a Multiplexer (select, poll, epoll, …).
 ///
 /// - Interest changes are batched in a change list and applied just before the next wait, so a
-///   remove and re-add of the same descriptor within one iteration costs no system call. The
-///   first registration of a descriptor is applied at once, so a refusal is thrown from
-///   addReader()/addWriter().
+///   direction removed and re-added within one iteration, while the other stays, costs no
+///   system call. The first registration of a descriptor is applied at once, so a refusal is
+///   thrown from addReader()/addWriter(); so is the removal of its last direction, so that
+///   closing it right afterwards is safe (epoll watches a file, not a number, for as long as
+///   any duplicate of it lives).
 /// - Descriptors the multiplexer refuses with EPERM (regular files on epoll) are kept in an
 ///   "always ready" set, dispatched every iteration with a zero wait timeout.
 /// - A removed descriptor stays referenced until the next iteration has applied the pending

@@ -196,7 +196,7 @@ COIL_TEST_CASE(aRegularFileIsDispatchedEveryIteration) {
   std::fclose(file);
 }
 
-COIL_TEST_CASE(removeAndReAddWithinOneIterationCostsNoSystemCall) {
+COIL_TEST_CASE(aDirectionToggledWithinOneIterationCostsNoSystemCall) {
   auto builtins = coil::builtinBackendNames();
   if (std::find(builtins.begin(), builtins.end(), backend()) == builtins.end()) {
     BOOST_TEST_MESSAGE("skipped: " << backend() << " is not a built-in multiplexer");
@@ -211,16 +211,25 @@ COIL_TEST_CASE(removeAndReAddWithinOneIterationCostsNoSystemCall) {
   int before = mux->updates;
   local.reactor().addReader(r);
   BOOST_TEST(mux->updates == before + 1);  // the first registration is applied at once
+  local.reactor().addWriter(r);
   local.reactor().iterate(0);
+  BOOST_TEST(mux->updates == before + 2);
+  // One direction toggled while the other stays: batched away.
+  local.reactor().removeWriter(r.get());
+  local.reactor().addWriter(r);
   local.reactor().removeReader(r.get());
   local.reactor().addReader(r);
   local.reactor().iterate(0);
-  BOOST_TEST(mux->updates == before + 1);
+  BOOST_TEST(mux->updates == before + 2);
+  local.reactor().removeWriter(r.get());
+  local.reactor().iterate(0);
+  BOOST_TEST(mux->updates == before + 3);
   p.put();
   BOOST_TEST(local.iterateUntil([&] { return r->reads > 0; }));  // still watched
-  local.reactor().removeReader(r.get());
+  local.reactor().removeReader(r.get());                         // the last direction: at once
+  BOOST_TEST(mux->updates == before + 4);
   local.reactor().iterate(0);
-  BOOST_TEST(mux->updates == before + 2);
+  BOOST_TEST(mux->updates == before + 4);
 }
 
 COIL_TEST_CASE(aReusedNumberIsWatchedAgain) {
@@ -242,6 +251,38 @@ COIL_TEST_CASE(aReusedNumberIsWatchedAgain) {
   BOOST_TEST(old->reads == 0);
   reactor().removeReader(fresh.get());
   ::close(fd);
+}
+
+COIL_TEST_CASE(removeThenCloseWhileADuplicateLivesLeavesNoWatchBehind) {
+  // A descriptor removed and then closed at once, while a duplicate of its file lives on (a
+  // socket passed to another process, a fork): epoll keeps watching a file until its last
+  // descriptor closes, and once the number is closed it cannot be told to stop. The removal
+  // must therefore reach the kernel before the close, or the old file's readiness arrives
+  // under the number and goes to whoever holds it next.
+  auto first = std::make_unique<SocketPair>();
+  auto old = reader(first->a, "old");
+  reactor().addReader(old);
+  reactor().iterate(0);
+  int fd = first->a;
+  int duplicate = ::dup(fd);
+  BOOST_REQUIRE(duplicate >= 0);
+  reactor().removeReader(old.get());
+  ::close(fd);  // as a transport does right after its removal
+  first->a = -1;
+  reactor().iterate(0);
+  Pipe second;
+  BOOST_REQUIRE(::dup2(second.r, fd) == fd);
+  auto fresh = reader(fd, "new");
+  reactor().addReader(fresh);
+  char c = 'x';
+  BOOST_REQUIRE(::write(first->b, &c, 1) == 1);  // the old file is readable, the pipe is not
+  for (int i = 0; i < 5; ++i) reactor().iterate(0.01);
+  BOOST_TEST(fresh->reads == 0);
+  BOOST_TEST(old->reads == 0);
+  reactor().removeReader(fresh.get());
+  reactor().iterate(0);
+  ::close(fd);
+  ::close(duplicate);
 }
 
 COIL_TEST_CASE(removingDuringDispatchOfAnother) {
