@@ -154,6 +154,24 @@ Result drive(const sockaddr_in& server, int senders, unsigned long long count) {
   return r;
 }
 
+// The median over rounds of perRound[i][r] divided by the least of the other peers' values in
+// round r (index 0, coil, is never a peer); rounds where either failed are left out. 0 if none.
+double medianAgainstOthers(const std::vector<std::vector<double>>& perRound, std::size_t i) {
+  std::vector<double> ratios;
+  for (std::size_t r = 0; r < perRound[i].size(); ++r) {
+    double least = 0;
+    for (std::size_t j = 1; j < perRound.size(); ++j)
+      if (j != i && r < perRound[j].size() && perRound[j][r] > 0 &&
+          (least == 0 || perRound[j][r] < least))
+        least = perRound[j][r];
+    if (least > 0 && perRound[i][r] > 0) ratios.push_back(perRound[i][r] / least);
+  }
+  if (ratios.empty()) return 0;
+  std::sort(ratios.begin(), ratios.end());
+  std::size_t mid = ratios.size() / 2;
+  return ratios.size() % 2 ? ratios[mid] : (ratios[mid - 1] + ratios[mid]) / 2;
+}
+
 // Pins the calling thread to CPU `cpu` (--pin); false when it cannot.
 bool pinTo(int cpu) {
   cpu_set_t set;
@@ -273,31 +291,16 @@ int main(int argc, char** argv) {
     // Rounds interleave the libraries, so a busy moment of the machine hits all alike; the
     // least server CPU is kept. The goal is judged by the median over rounds of coil's CPU per
     // datagram against the best peer of the same round (paired), which a lucky round of one
-    // library cannot swing.
-    std::vector<double> paired;
+    // library cannot swing as it swings the kept rounds.
+    // perRound[i][r]: library i's CPU per datagram in round r (0: failed).
+    std::vector<std::vector<double>> perRound(std::size(impls));
     for (int round = 0; round < rounds; ++round) {
-      double coilRound = 0, peerRound = 0;
       for (std::size_t i = 0; i < std::size(impls); ++i) {
         if (!impls[i].server || (only && std::strcmp(only, impls[i].name) != 0)) continue;
         Result r = runOne(impls[i], senders, count);
         if (!best[i].ok || (r.ok && r.cpuUs < best[i].cpuUs)) best[i] = r;
-        if (!r.ok || r.echoes == 0) continue;
-        double perDatagram = r.cpuUs / double(r.echoes);
-        if (i == 0)
-          coilRound = perDatagram;
-        else if (peerRound == 0 || perDatagram < peerRound)
-          peerRound = perDatagram;
+        perRound[i].push_back(r.ok && r.echoes != 0 ? r.cpuUs / double(r.echoes) : 0.0);
       }
-      if (coilRound > 0 && peerRound > 0) paired.push_back(coilRound / peerRound);
-    }
-    char pairedField[96] = "";
-    if (!paired.empty()) {
-      std::sort(paired.begin(), paired.end());
-      std::size_t mid = paired.size() / 2;
-      double median = paired.size() % 2 ? paired[mid] : (paired[mid - 1] + paired[mid]) / 2;
-      std::snprintf(pairedField, sizeof pairedField,
-                    ",\"ratio_vs_best_peer_median_of_rounds\":%.3f,\"rounds\":%zu", median,
-                    paired.size());
     }
     double bestPeer = 0;
     for (std::size_t i = 1; i < std::size(impls); ++i)
@@ -320,6 +323,13 @@ int main(int argc, char** argv) {
       double perDatagram = r.cpuUs / double(r.echoes);
       char ratio[32] = "null";
       if (bestPeer > 0) std::snprintf(ratio, sizeof ratio, "%.3f", perDatagram / bestPeer);
+      // coil against the best peer; a peer against the best of the other peers (how far from
+      // 1.0 the statistic puts a library at parity), with at least three rounds.
+      char paired[112] = "";
+      if (double median = medianAgainstOthers(perRound, i); median > 0 && perRound[i].size() >= 3)
+        std::snprintf(paired, sizeof paired, ",\"%s_median_of_rounds\":%.3f,\"rounds\":%zu",
+                      i == 0 ? "ratio_vs_best_peer" : "ratio_vs_best_other_peer", median,
+                      perRound[i].size());
       std::printf(
           "{\"bench\":\"udp_echo\",\"impl\":\"%s\",\"backend\":\"%s\",\"senders\":%d,"
           "\"datagram_bytes\":64,\"echoes\":%llu,\"resent\":%llu,\"datagrams_per_s\":%.0f,"
@@ -327,7 +337,7 @@ int main(int argc, char** argv) {
           "\"server_user_us_per_datagram\":%.3f,\"server_wakeups_per_datagram\":%.3f,"
           "\"client_wakeups_per_datagram\":%.3f}\n",
           impl.name, i == 0 ? backend.c_str() : impl.name, senders, r.echoes, r.resent,
-          double(r.echoes) / r.seconds, perDatagram, ratio, i == 0 ? pairedField : "",
+          double(r.echoes) / r.seconds, perDatagram, ratio, paired,
           i == 0 ? ",\"goal_ratio\":1.0,\"goal_by\":\"median_of_rounds\"" : "",
           r.userUs / double(r.echoes), double(r.voluntarySwitches) / double(r.echoes),
           double(r.clientSwitches) / double(r.echoes));
