@@ -308,15 +308,18 @@ void PosixReactor::add(FileDescriptorPtr d, std::uint8_t dir, const char* what) 
 // The first registration of a number is applied at once, so that a refusal is thrown here.
 void PosixReactor::registerFresh(int fd, FileDescriptorPtr d, std::uint8_t dir, const char* what) {
   Entry& e = entries_[fd];
-  // Removed and re-added within one iteration: the pending change list absorbs both.
-  if (e.known() && e.recent == d.get()) {
+  // Removed and re-added within one iteration. An always-ready entry (or one whose removal a
+  // forked child only queued) still has its kernel state: the pending change list absorbs both.
+  const bool same = e.recent == d.get();
+  if (e.known() && same) {
     e.recent = nullptr;
     hold(fd, std::move(d), dir);
     queue(fd);
     return;
   }
   // Another object takes a number whose removal is pending: it may be a different file now,
-  // so the kernel's view is dropped and built again.
+  // so the kernel's view is dropped and built again. (The same object, removed from the kernel
+  // at once by detach(), is simply registered again.)
   if (e.known()) forget(fd);
   if (std::error_code ec = mux_->update(fd, 0, dir)) {
     if (ec != std::errc::operation_not_permitted) {
@@ -330,7 +333,9 @@ void PosixReactor::registerFresh(int fd, FileDescriptorPtr d, std::uint8_t dir, 
   } else {
     e.kernel = dir;
   }
-  e.since = epoch_;
+  // The same object keeps its place in this iteration's dispatch: an event already reported
+  // for its number is its own.
+  if (!same) e.since = epoch_;
   e.recent = nullptr;
   hold(fd, std::move(d), dir);
 }
@@ -362,8 +367,9 @@ void PosixReactor::detach(int fd, IFileDescriptor* d, std::uint8_t dirs) {
   // The last interest goes at once: the caller may close the descriptor next, and epoll keeps
   // watching a file while any duplicate of it lives (another process, a fork) but can no longer
   // be told to stop once the number is closed; its events would then reach the number's next
-  // holder. Direction changes while the other direction stays are still batched.
-  if (e.empty() && e.kernel != 0) {
+  // holder. Direction changes while the other direction stays are still batched. A forked child
+  // that has not called afterFork() yet still shares the parent's kernel state: it only queues.
+  if (e.empty() && e.kernel != 0 && ::getpid() == pid_) {
     (void)mux_->update(fd, e.kernel, 0);  // failing means the kernel already dropped it
     e.kernel = 0;
   }
@@ -466,7 +472,7 @@ void PosixReactor::applyChange(int fd) {
       FileDescriptorPtr writer = e.writer;
       if (reader) disconnect(*reader, why);
       if (writer && writer != reader) disconnect(*writer, why);
-      return;  // the entry is empty and queued again: the removal comes next
+      return;  // the entry is empty (detach() dropped it from the kernel) and queued again
     }
     e.kernel = want;  // a failed removal means the kernel had already dropped it
   }
@@ -623,6 +629,7 @@ void PosixReactor::beforeFork() {
 }
 
 void PosixReactor::afterFork() {
+  pid_ = ::getpid();
   std::vector<std::pair<int, std::uint8_t>> interest;
   for (int fd = 0; fd < static_cast<int>(entries_.size()); ++fd) {
     if (entries_[fd].kernel != 0) interest.emplace_back(fd, entries_[fd].kernel);

@@ -6,6 +6,9 @@
 #include <coil/core/Multiplexer.hpp>
 #include <coil/core/ReactorBase.hpp>
 
+#include <sys/types.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -200,6 +203,7 @@ class PosixReactor : public ReactorBase {
   ReadyList ready_;
   std::uint64_t epoch_ = 1;  // incremented after each wait
   int depth_ = 0;            // doIteration() calls in progress (iterate() may nest)
+  pid_t pid_ = ::getpid();   // the process whose kernel state this is (afterFork() updates it)
   std::shared_ptr<detail::Waker> waker_;
   std::shared_ptr<detail::SignalPipe> signals_;
   std::atomic<int> wakeFd_{-1};

@@ -188,6 +188,25 @@ COIL_TEST_CASE(removedDuringDispatchOfAnotherIsNotCalled) {
   reactor->removeReader(x.get());
 }
 
+COIL_TEST_CASE(removedAndReAddedDuringDispatchOfAnotherKeepsItsEvent) {
+  // The same object back on its number: the event reported for it in this wait is its own.
+  auto x = fake(kA);
+  auto y = fake(kB);
+  x->onRead = [&] {
+    reactor->removeReader(y.get());
+    reactor->addReader(y);
+    return std::optional<Failure>();
+  };
+  reactor->addReader(x);
+  reactor->addReader(y);
+  step({{kA, io::kRead}, {kB, io::kRead}});
+  BOOST_TEST(x->reads == 1);
+  BOOST_TEST(y->reads == 1);
+  BOOST_TEST(mux->interest[kB] == io::kRead);
+  reactor->removeReader(x.get());
+  reactor->removeReader(y.get());
+}
+
 COIL_TEST_CASE(aNumberReusedDuringDispatchWaitsForTheNextWait) {
   auto x = fake(kA);
   auto y = fake(kB, "old");

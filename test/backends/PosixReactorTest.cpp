@@ -8,6 +8,7 @@
 #include <test/support/Testing.hpp>
 
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -283,6 +284,27 @@ COIL_TEST_CASE(removeThenCloseWhileADuplicateLivesLeavesNoWatchBehind) {
   reactor().iterate(0);
   ::close(fd);
   ::close(duplicate);
+}
+
+COIL_TEST_CASE(aForkedChildRemovingBeforeAfterForkLeavesTheParentWatching) {
+  // Until the child calls afterFork() it shares the parent's kernel state (epoll): a removal
+  // made there must not reach the kernel, or the parent stops hearing about the descriptor.
+  Pipe p;
+  auto r = reader(p.r);
+  reactor().addReader(r);
+  reactor().iterate(0);
+  pid_t child = ::fork();
+  BOOST_REQUIRE(child >= 0);
+  if (child == 0) {
+    reactor().removeReader(r.get());
+    ::_exit(0);
+  }
+  int status = 0;
+  BOOST_REQUIRE(::waitpid(child, &status, 0) == child);
+  p.put();
+  BOOST_TEST(iterateUntil([&] { return r->reads > 0; }));
+  reactor().removeReader(r.get());
+  reactor().iterate(0);
 }
 
 COIL_TEST_CASE(removingDuringDispatchOfAnother) {

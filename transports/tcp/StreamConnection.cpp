@@ -417,8 +417,8 @@ void Connection::loseConnection() {
     return;
   }
   disconnecting_ = true;
+  startWriting();  // first: the entry never empties, so the change stays one batched update
   stopReading();
-  startWriting();
 }
 
 void Connection::abortConnection() {
