@@ -479,15 +479,18 @@ void DatagramPortBase::logWriteError(std::size_t index, std::error_code ec) {
   });
 }
 
+namespace {
+// One send of `data` on `fd` to `to` (null: the connected peer); the system call's result.
+ssize_t sendOnce(int fd, std::string_view data, const SockAddr* to) noexcept {
+  return to ? ::sendto(fd, data.data(), data.size(), MSG_NOSIGNAL, to->get(), to->length)
+            : ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+}
+}  // namespace
+
 bool DatagramPortBase::send(std::string_view data, const SockAddr* to) {
   flushWrites();  // the order on the wire is the order of the writes
   int fd = fd_.get();
-  ssize_t n = -1;
-  if (fd >= 0) {
-    n = to ? ::sendto(fd, data.data(), data.size(), MSG_NOSIGNAL, to->get(), to->length)
-           : ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-  }
-  if (n >= 0) return false;
+  if (fd >= 0 && sendOnce(fd, data, to) >= 0) return false;
   return sendFailed(data, to);
 }
 
@@ -495,12 +498,7 @@ bool DatagramPortBase::send(std::string_view data, const SockAddr* to) {
 bool DatagramPortBase::sendFailed(std::string_view data, const SockAddr* to) {
   if (!fd_) throw LogicError("datagram port: write on a closed port");
   for (bool retry = false;; retry = true) {
-    if (retry) {
-      ssize_t n =
-          to ? ::sendto(fd_.get(), data.data(), data.size(), MSG_NOSIGNAL, to->get(), to->length)
-             : ::send(fd_.get(), data.data(), data.size(), MSG_NOSIGNAL);
-      if (n >= 0) return false;
-    }
+    if (retry && sendOnce(fd_.get(), data, to) >= 0) return false;
     std::error_code ec = lastSocketError();
     switch (ec.value()) {
       case EINTR:

@@ -7,8 +7,6 @@
 
 #include <coil/transports/udp/UDPPort.hpp>
 
-#include <poll.h>
-#include <sys/socket.h>
 
 #include <algorithm>
 #include <memory>
@@ -16,53 +14,14 @@
 #include <vector>
 
 using coil::Address;
-using coil::UDPPort;
+using coil::test::kWaitMs;
+using coil::test::Peer;
 using coil::test::portOf;
 using coil::test::ReactorBuilder;
 using coil::test::RecordingDatagram;
 using coil::test::stopAndWait;
+using coil::test::udp;
 namespace detail = coil::detail;
-
-namespace {
-
-/// A plain blocking UDP socket on 127.0.0.1, port 0.
-class Sender {
- public:
-  Sender() {
-    detail::SockAddr any = *detail::ipSockAddr("127.0.0.1", 0);
-    std::error_code ec;
-    fd_ = detail::makeSocket(AF_INET, SOCK_DGRAM, ec);
-    BOOST_TEST_REQUIRE(!ec);
-    BOOST_TEST_REQUIRE(::bind(fd_.get(), any.get(), any.length) == 0);
-    address_ = detail::localAddress(fd_.get(), "UDP");
-  }
-  /// Sends `data` to 127.0.0.1:`port`.
-  void sendTo(int port, const std::string& data) {
-    detail::SockAddr to = *detail::ipSockAddr("127.0.0.1", port);
-    BOOST_TEST_REQUIRE(::sendto(fd_.get(), data.data(), data.size(), 0, to.get(), to.length) ==
-                       static_cast<ssize_t>(data.size()));
-  }
-  /// The next datagram, waiting at most 2 s; "(nothing)" if none came.
-  std::string receive() {
-    pollfd p{fd_.get(), POLLIN, 0};
-    if (::poll(&p, 1, 2000) <= 0) return "(nothing)";
-    char buffer[256];
-    ssize_t n = ::recv(fd_.get(), buffer, sizeof buffer, MSG_DONTWAIT);
-    return n < 0 ? "(error)" : std::string(buffer, static_cast<std::size_t>(n));
-  }
-  /// The bound address.
-  const Address& address() const { return address_; }
-
- private:
-  detail::UniqueFd fd_;
-  Address address_;
-};
-
-UDPPort& udp(coil::IUDPPort& port) {
-  return dynamic_cast<UDPPort&>(port);
-}
-
-}  // namespace
 
 BOOST_FIXTURE_TEST_SUITE(UDPRead, ReactorBuilder)
 
@@ -75,13 +34,14 @@ COIL_TEST_CASE(smallDatagramsComeInBatchesOfMoreThanEight) {
     port->write(data, from);
     mostQueued = std::max(mostQueued, udp(*port).pendingWrites());
   };
-  Sender peer;
+  Peer peer("127.0.0.1");
   for (int i = 0; i < 20; ++i) peer.sendTo(portOf(port->getHost()), std::to_string(i));
   BOOST_TEST_REQUIRE(iterateUntil([&] { return server->received.size() == 20; }));
   // The twenty were queued before the reactor read (loopback delivers within sendto()): one
   // read took them all, so every reply waited for one sendmmsg().
   BOOST_TEST(mostQueued > 8u);
-  for (int i = 0; i < 20; ++i) BOOST_TEST(peer.receive() == std::to_string(i));
+  for (int i = 0; i < 20; ++i)
+    BOOST_TEST(peer.receive(kWaitMs).value_or("(nothing)") == std::to_string(i));
   stopAndWait(*this, *port);
 }
 
@@ -96,12 +56,12 @@ COIL_TEST_CASE(aPortThatGotOneDatagramPerEventBatchesAgainOnceTheyQueueUp) {
     port->write("re:" + std::string(data), from);
     queued.push_back(udp(*port).pendingWrites());
   };
-  Sender peer;
+  Peer peer("127.0.0.1");
   const std::size_t pingPong = 40, burst = 60;
   for (std::size_t i = 0; i < pingPong; ++i) {
     peer.sendTo(portOf(port->getHost()), std::to_string(i));
     BOOST_TEST_REQUIRE(iterateUntil([&] { return server->received.size() == i + 1; }));
-    BOOST_TEST_REQUIRE(peer.receive() == "re:" + std::to_string(i));
+    BOOST_TEST_REQUIRE(peer.receive(kWaitMs).value_or("(nothing)") == "re:" + std::to_string(i));
   }
   BOOST_TEST(std::count(queued.begin(), queued.end(), 0u) == std::ptrdiff_t(pingPong));
   for (std::size_t i = pingPong; i < pingPong + burst; ++i)
@@ -109,7 +69,8 @@ COIL_TEST_CASE(aPortThatGotOneDatagramPerEventBatchesAgainOnceTheyQueueUp) {
   BOOST_TEST_REQUIRE(iterateUntil([&] { return server->received.size() == pingPong + burst; }));
   for (std::size_t i = 0; i < pingPong + burst; ++i) {
     BOOST_TEST(server->received[i].data == std::to_string(i));
-    if (i >= pingPong) BOOST_TEST(peer.receive() == "re:" + std::to_string(i));
+    if (i >= pingPong)
+      BOOST_TEST(peer.receive(kWaitMs).value_or("(nothing)") == "re:" + std::to_string(i));
   }
   // The burst was read in batches again (a reply queued behind another), after at most a
   // score of single reads.
@@ -127,7 +88,7 @@ COIL_TEST_CASE(portsOfDifferentSizesShareTheReadBuffersWholeAndTruncated) {
   auto big = std::make_shared<RecordingDatagram>();
   auto smallPort = reactor().listenUDP(0, small, "127.0.0.1", 100);
   auto bigPort = reactor().listenUDP(0, big, "127.0.0.1", 3000);
-  Sender peer;
+  Peer peer("127.0.0.1");
   for (int round = 0; round < 3; ++round) {
     for (int i = 0; i < 5; ++i) {
       peer.sendTo(portOf(smallPort->getHost()), std::string(150, static_cast<char>('a' + i)));
@@ -155,7 +116,7 @@ COIL_TEST_CASE(aNestedReadLeavesTheBatchBeingDeliveredIntact) {
   auto b = std::make_shared<RecordingDatagram>();
   auto portA = reactor().listenUDP(0, a, "127.0.0.1");
   auto portB = reactor().listenUDP(0, b, "127.0.0.1");
-  Sender peer;
+  Peer peer("127.0.0.1");
   bool nested = false;
   a->onDatagram = [&](std::string_view data, const Address&) {
     if (nested) return;
@@ -188,15 +149,15 @@ COIL_TEST_CASE(moreSendersThanTheCacheKeepsEachGetTheirOwnAddressAndReply) {
     port->write("re:" + std::string(data), from);
   };
   const std::size_t count = detail::SenderCache::kEntries + 40;  // the cache starts over
-  std::vector<std::unique_ptr<Sender>> peers;
-  for (std::size_t i = 0; i < count; ++i) peers.push_back(std::make_unique<Sender>());
+  std::vector<std::unique_ptr<Peer>> peers;
+  for (std::size_t i = 0; i < count; ++i) peers.push_back(std::make_unique<Peer>("127.0.0.1"));
   for (int round = 0; round < 2; ++round) {
     for (std::size_t i = 0; i < count; ++i)
       peers[i]->sendTo(portOf(port->getHost()), std::to_string(i));
     std::size_t want = count * static_cast<std::size_t>(round + 1);
     BOOST_TEST_REQUIRE(iterateUntil([&] { return server->received.size() == want; }));
     for (std::size_t i = 0; i < count; ++i)
-      BOOST_TEST(peers[i]->receive() == "re:" + std::to_string(i));
+      BOOST_TEST(peers[i]->receive(kWaitMs).value_or("(nothing)") == "re:" + std::to_string(i));
   }
   for (const RecordingDatagram::Received& r : server->received) {
     std::size_t i = std::stoul(r.data);
