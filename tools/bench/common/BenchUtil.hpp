@@ -2,10 +2,12 @@
 /// @file BenchUtil: timing, allocation counting and JSON-lines output shared by coil's benchmarks.
 /// Link CountAllocations.cpp into a benchmark to make allocationCount() live.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 namespace coil::bench {
 
@@ -57,6 +59,14 @@ inline void report(const std::string& bench, const std::string& impl, const Meas
       bench.c_str(), impl.c_str(), static_cast<unsigned long long>(m.ops), nsPerOp, allocsPerOp,
       extra.empty() ? "" : ",", extra.c_str());
   std::fflush(stdout);
+}
+
+/// The median of `values` (the mean of the middle two for an even count); 0 when empty.
+inline double median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const std::size_t m = values.size() / 2;
+  return values.size() % 2 ? values[m] : (values[m - 1] + values[m]) / 2;
 }
 
 }  // namespace coil::bench

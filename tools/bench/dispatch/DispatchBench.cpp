@@ -148,12 +148,6 @@ struct Figures {
   long events = 0;
 };
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-}
-
 // bench.c's run_once() after the re-registration: seeds `a` chains and loops until every byte
 // written has been read. Returns the loop's nanoseconds.
 std::uint64_t runChains(Driver& d, Chain& chain, const Row& row) {

@@ -19,6 +19,8 @@
 #include "EchoClient.hpp"
 #include "EchoPeers.hpp"
 
+#include "../common/BenchUtil.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -471,10 +473,7 @@ double medianRoundRatio(const std::vector<Server>& servers,
         best = std::max(best, perRound[j][r]);
     if (best > 0.0 && perRound[i][r] > 0.0) ratios.push_back(perRound[i][r] / best);
   }
-  if (ratios.empty()) return 0.0;
-  std::sort(ratios.begin(), ratios.end());
-  const std::size_t m = ratios.size() / 2;
-  return ratios.size() % 2 ? ratios[m] : (ratios[m - 1] + ratios[m]) / 2;
+  return coil::bench::median(std::move(ratios));
 }
 
 // perRound[i][r]: server i's msgs/s in round r (0: failed or skipped).

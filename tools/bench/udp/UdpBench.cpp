@@ -12,6 +12,8 @@
 // is judged by the median over rounds of its ratio to the best peer of the same round.
 #include "UdpPeers.hpp"
 
+#include "../common/BenchUtil.hpp"
+
 #include <coil/core/IUDPTransport.hpp>
 #include <coil/core/Protocol.hpp>
 #include <coil/core/ReactorBase.hpp>
@@ -166,10 +168,7 @@ double medianAgainstOthers(const std::vector<std::vector<double>>& perRound, std
         least = perRound[j][r];
     if (least > 0 && perRound[i][r] > 0) ratios.push_back(perRound[i][r] / least);
   }
-  if (ratios.empty()) return 0;
-  std::sort(ratios.begin(), ratios.end());
-  std::size_t mid = ratios.size() / 2;
-  return ratios.size() % 2 ? ratios[mid] : (ratios[mid - 1] + ratios[mid]) / 2;
+  return coil::bench::median(std::move(ratios));
 }
 
 // Pins the calling thread to CPU `cpu` (--pin); false when it cannot.
