@@ -7,7 +7,6 @@
 
 #include <coil/transports/udp/UDPPort.hpp>
 
-
 #include <algorithm>
 #include <memory>
 #include <string>
