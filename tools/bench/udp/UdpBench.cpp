@@ -9,7 +9,8 @@
 // system time from wait4, setup included), with the ratio to the best peer; also the user part,
 // and the voluntary context switches per datagram of the server and of the client (each one a
 // sleep and a wake-up; the server's replies wake the client). coil's goal (≤ 1.0× the best peer)
-// is judged by the median over rounds of its ratio to the best peer of the same round.
+// is judged by the median over rounds of its ratio to the best peer of the same round. Each
+// library's CPU per datagram in every round is listed too (cpu_us_per_datagram_by_round).
 #include "UdpPeers.hpp"
 
 #include "../common/BenchUtil.hpp"
@@ -171,6 +172,17 @@ double medianAgainstOthers(const std::vector<std::vector<double>>& perRound, std
   return coil::bench::median(std::move(ratios));
 }
 
+// "a,b,c": each round's CPU µs per datagram (0: the round failed).
+std::string byRound(const std::vector<double>& values) {
+  std::string out;
+  char item[32];
+  for (double v : values) {
+    std::snprintf(item, sizeof item, "%s%.2f", out.empty() ? "" : ",", v);
+    out += item;
+  }
+  return out;
+}
+
 // Pins the calling thread to CPU `cpu` (--pin); false when it cannot.
 bool pinTo(int cpu) {
   cpu_set_t set;
@@ -294,7 +306,10 @@ int main(int argc, char** argv) {
     // perRound[i][r]: library i's CPU per datagram in round r (0: failed).
     std::vector<std::vector<double>> perRound(std::size(impls));
     for (int round = 0; round < rounds; ++round) {
-      for (std::size_t i = 0; i < std::size(impls); ++i) {
+      // Each round starts with the next library, so no library always runs in the same place
+      // (the first run of a round follows the last one's teardown and the quit wait).
+      for (std::size_t k = 0; k < std::size(impls); ++k) {
+        std::size_t i = (k + static_cast<std::size_t>(round)) % std::size(impls);
         if (!impls[i].server || (only && std::strcmp(only, impls[i].name) != 0)) continue;
         Result r = runOne(impls[i], senders, count);
         if (!best[i].ok || (r.ok && r.cpuUs < best[i].cpuUs)) best[i] = r;
@@ -334,12 +349,12 @@ int main(int argc, char** argv) {
           "\"datagram_bytes\":64,\"echoes\":%llu,\"resent\":%llu,\"datagrams_per_s\":%.0f,"
           "\"server_cpu_us_per_datagram\":%.3f,\"ratio_vs_best_peer\":%s%s%s,"
           "\"server_user_us_per_datagram\":%.3f,\"server_wakeups_per_datagram\":%.3f,"
-          "\"client_wakeups_per_datagram\":%.3f}\n",
+          "\"client_wakeups_per_datagram\":%.3f,\"cpu_us_per_datagram_by_round\":[%s]}\n",
           impl.name, i == 0 ? backend.c_str() : impl.name, senders, r.echoes, r.resent,
           double(r.echoes) / r.seconds, perDatagram, ratio, paired,
           i == 0 ? ",\"goal_ratio\":1.0,\"goal_by\":\"median_of_rounds\"" : "",
           r.userUs / double(r.echoes), double(r.voluntarySwitches) / double(r.echoes),
-          double(r.clientSwitches) / double(r.echoes));
+          double(r.clientSwitches) / double(r.echoes), byRound(perRound[i]).c_str());
     }
   }
   std::fflush(stdout);
