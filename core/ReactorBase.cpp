@@ -238,16 +238,16 @@ struct ReactorBase::Impl {
   bool justStopped = false;
   bool running = false;
   bool installSignals = false;
+  // threadCalls.size(), written under the mutex: lets a pass with no thread calls (the common
+  // case) skip the lock. A call queued just after the check is safe: its wakeUp() ends the
+  // next wait. Next to the flags: every pass reads both.
+  std::atomic<std::size_t> threadCallCount{0};
 
   detail::TimerQueue timers;
   std::shared_ptr<TriggerTable> triggers;
 
   std::mutex threadCallMutex;
   std::vector<std::function<void()>> threadCalls;  // guarded by threadCallMutex
-  // threadCalls.size(), written under the mutex: lets a pass with no thread calls (the common
-  // case) skip the lock. A call queued just after the check is safe: its wakeUp() ends the
-  // next wait.
-  std::atomic<std::size_t> threadCallCount{0};
   std::atomic<bool> destroying{false};
 
   std::unique_ptr<ThreadPool> pool;

@@ -425,17 +425,18 @@ class TimerQueue {
 
   static constexpr std::size_t kCompactMinimum = 50;
 
-  std::function<double()> seconds_;
+  // What idle() and mark() read (every pass of the reactor's loop) comes first.
   Heap near_;                      // the entries of buckets <= cursor_
   Heap far_;                       // beyond the window (and misfits); spare >= laterCount_
-  std::unique_ptr<Heap[]> slots_;  // kWheelSlots, allocated on first use
-  std::uint64_t slotWords_[kSlotWords] = {};  // bit i: slot i holds entries
-  std::uint64_t slotSummary_ = 0;             // bit w: slotWords_[w] != 0
-  std::size_t wheelSize_ = 0;                 // entries in the slots
-  std::int64_t cursor_ = -kMaxBucket;
+  std::uint64_t slotSummary_ = 0;  // bit w: slotWords_[w] != 0
   std::vector<SideEntry> side_;
   std::uint64_t nextSeq_ = 1;
   std::size_t live_ = 0;
+  std::function<double()> seconds_;
+  std::unique_ptr<Heap[]> slots_;             // kWheelSlots, allocated on first use
+  std::uint64_t slotWords_[kSlotWords] = {};  // bit i: slot i holds entries
+  std::size_t wheelSize_ = 0;                 // entries in the slots
+  std::int64_t cursor_ = -kMaxBucket;
   std::size_t stale_ = 0;
   std::size_t laterCount_ = 0;  // calls in State::mainLater
 };

@@ -49,10 +49,11 @@ class UniqueFd {
 
 /// A socket address of any family with its length. Thread: any (a value).
 struct SockAddr {
+  /// How many of the bytes are meaningful. First, so that a send to an IP address reads it
+  /// from the same cache line as the address.
+  socklen_t length = 0;
   /// The bytes.
   sockaddr_storage storage{};
-  /// How many of them are meaningful.
-  socklen_t length = 0;
   /// storage.ss_family.
   int family() const noexcept { return storage.ss_family; }
   /// The address for bind()/connect()/sendto().

@@ -42,12 +42,21 @@ class ScopedFlag {
   bool& flag_;
 };
 
-// The receive side of recvmmsg(): headers, socket-address slots and a buffer, laid out for
-// the slot size of the port that reads. Every header's msg_namelen is the size of its slot
-// between reads.
-class ReadArea {
+// The receive side of recvmmsg() and recvfrom(): headers, socket-address slots and a buffer,
+// laid out for the slot size of the port that reads. Every header's msg_namelen is the size of
+// its slot between reads. A read of one datagram (recvfrom()) uses only the buffer and the name
+// kept next to the bookkeeping: one cache line besides the buffer's.
+class alignas(64) ReadArea {
+  std::unique_ptr<char[]> bytes_;
+  std::size_t capacity_ = 0;
+  std::size_t slot_ = 0;
+  std::size_t ready_ = 0;  // iovecs_[0, ready_) point into bytes_ at slot_ apart
+
  public:
   static constexpr std::size_t kMax = DatagramPortBase::kMaxBatch;
+
+  bool busy = false;            // a read's datagrams are being delivered from it
+  sockaddr_storage singleName;  // the sender of a read of one (single())
 
   ReadArea() {
     for (std::size_t i = 0; i < kMax; ++i) {
@@ -64,12 +73,7 @@ class ReadArea {
   // The first `count` headers (at most kMax), each with a buffer of `slot` bytes.
   mmsghdr* prepare(std::size_t slot, std::size_t count) {
     if (slot != slot_ || count > ready_) {
-      if (slot * count > capacity_) {
-        capacity_ = std::max(slot * count, DatagramPortBase::kBatchBytes);
-        bytes_.reset();  // the old buffer goes before the new one is made
-        bytes_ = std::make_unique_for_overwrite<char[]>(capacity_);
-        ready_ = 0;
-      }
+      reserve(slot * count);
       if (slot != slot_) ready_ = 0;
       slot_ = slot;
       std::size_t fit = std::min(kMax, capacity_ / slot);
@@ -77,6 +81,12 @@ class ReadArea {
       ready_ = fit;
     }
     return headers_;
+  }
+
+  // The buffer for one datagram of up to `slot` bytes.
+  char* single(std::size_t slot) {
+    reserve(slot);
+    return bytes_.get();
   }
 
   // Restores msg_namelen of the first `count` headers after a read.
@@ -87,13 +97,16 @@ class ReadArea {
 
   const sockaddr_storage& name(std::size_t i) const noexcept { return names_[i]; }
 
-  bool busy = false;  // a read's datagrams are being delivered from it
-
  private:
-  std::unique_ptr<char[]> bytes_;
-  std::size_t capacity_ = 0;
-  std::size_t slot_ = 0;
-  std::size_t ready_ = 0;  // iovecs_[0, ready_) point into bytes_ at slot_ apart
+  // Makes the buffer hold at least `bytes` (and kBatchBytes).
+  void reserve(std::size_t bytes) {
+    if (bytes <= capacity_) return;
+    capacity_ = std::max(bytes, DatagramPortBase::kBatchBytes);
+    bytes_.reset();  // the old buffer goes before the new one is made
+    bytes_ = std::make_unique_for_overwrite<char[]>(capacity_);
+    ready_ = 0;
+  }
+
   mmsghdr headers_[kMax];
   iovec iovecs_[kMax];
   sockaddr_storage names_[kMax];
@@ -137,9 +150,9 @@ void copyName(sockaddr_storage& to, const sockaddr_storage& from, socklen_t leng
 DatagramPortBase::DatagramPortBase(ReactorBase& reactor,
                                    std::shared_ptr<AbstractDatagramProtocol> protocol,
                                    std::size_t maxPacketSize, const char* addressType)
-    : reactor_(&reactor),
+    : maxPacketSize_(maxPacketSize),
+      reactor_(&reactor),
       protocol_(std::move(protocol)),
-      maxPacketSize_(maxPacketSize),
       addressType_(addressType) {
   if (!protocol_) throw std::invalid_argument("datagram port: protocol is null");
   if (maxPacketSize_ == 0) throw std::invalid_argument("datagram port: maxPacketSize is 0");
@@ -268,38 +281,49 @@ DatagramPortBase::Batch DatagramPortBase::readBatch(std::size_t wanted, std::siz
     own = std::make_unique<ReadArea>();
     area = own.get();
   }
-  mmsghdr* headers = area->prepare(maxPacketSize_, wanted);
-  int n;
   if (wanted == 1) {  // recvfrom() copies no headers in: cheaper than recvmmsg() for one
-    msghdr& h = headers[0].msg_hdr;
-    ssize_t length = ::recvfrom(fd_.get(), h.msg_iov->iov_base, h.msg_iov->iov_len, MSG_DONTWAIT,
-                                static_cast<sockaddr*>(h.msg_name), &h.msg_namelen);
-    if (length >= 0) headers[0].msg_len = static_cast<unsigned>(length);
-    n = length < 0 ? -1 : 1;
+    char* buffer = area->single(maxPacketSize_);
+    socklen_t nameLength = sizeof area->singleName;
+    ssize_t length = ::recvfrom(fd_.get(), buffer, maxPacketSize_, MSG_DONTWAIT,
+                                reinterpret_cast<sockaddr*>(&area->singleName), &nameLength);
+    if (length < 0) return readFailed(failure);
+    got = 1;
+    BusyArea busy(*area, 0);
+    if (listening_)
+      deliverRead(buffer, static_cast<std::size_t>(length), area->singleName, nameLength,
+                  budgetUsed);
   } else {
-    n = ::recvmmsg(fd_.get(), headers, static_cast<unsigned>(wanted), MSG_DONTWAIT, nullptr);
-  }
-  if (n < 0) return readFailed(failure);
-  got = static_cast<std::size_t>(n);
-  {
+    mmsghdr* headers = area->prepare(maxPacketSize_, wanted);
+    int n = ::recvmmsg(fd_.get(), headers, static_cast<unsigned>(wanted), MSG_DONTWAIT, nullptr);
+    if (n < 0) return readFailed(failure);
+    got = static_cast<std::size_t>(n);
     BusyArea busy(*area, got);
     // Writes made while more than one datagram is delivered may be queued (see the header).
     ScopedFlag collecting(collecting_, batchWrites_ && got > 1);
     for (std::size_t i = 0; i < got && listening_ && fd_; ++i) {
       const msghdr& h = headers[i].msg_hdr;
-      std::size_t length = std::min<std::size_t>(headers[i].msg_len, maxPacketSize_);
-      noteSender(area->name(i), h.msg_namelen);
-      try {
-        deliver(std::string_view(static_cast<const char*>(h.msg_iov->iov_base), length), *from_);
-      } catch (...) {
-        log::currentException("Unhandled error in datagramReceived", kSystem);
-      }
-      budgetUsed += length;
+      deliverRead(static_cast<const char*>(h.msg_iov->iov_base), headers[i].msg_len, area->name(i),
+                  h.msg_namelen, budgetUsed);
     }
   }
   flushWrites();
   if (!listening_ || !fd_) return Batch::kStop;
   return got == wanted ? Batch::kFull : Batch::kShort;
+}
+
+// Delivers one datagram that was read: `length` bytes of `data` (at most maxPacketSize()) from
+// the sender `name`, and counts them against the event's budget.
+void DatagramPortBase::deliverRead(const char* data, std::size_t length,
+                                   const sockaddr_storage& name, socklen_t nameLength,
+                                   std::size_t& budgetUsed) {
+  length = std::min(length, maxPacketSize_);
+  noteSender(name, nameLength);
+  try {
+    deliver(std::string_view(data, length), *from_);
+  } catch (...) {
+    log::currentException("Unhandled error in datagramReceived", kSystem);
+  }
+  budgetUsed += length;
 }
 
 // A read failed (errno): EINTR counts as a full batch (read again), EAGAIN as an empty one.

@@ -78,7 +78,7 @@ detail::UniqueFd UDPPort::openSocket() {
 void UDPPort::socketOpened() {
   host_ = detail::localAddress(socketFd(), "UDP");
   if (broadcast_) detail::setIntOption(socketFd(), SOL_SOCKET, SO_BROADCAST, 1);
-  if (connectedSock_ && ::connect(socketFd(), connectedSock_->get(), connectedSock_->length) != 0)
+  if (isConnected() && ::connect(socketFd(), connectedSock_.get(), connectedSock_.length) != 0)
     throw Error("UDP connect failed", detail::lastSocketError());
 }
 
@@ -87,7 +87,7 @@ Address UDPPort::getHost() const {
 }
 
 void UDPPort::write(std::string_view data, const Address& addr) {
-  if (connectedSock_) {
+  if (isConnected()) {
     if (!sameEndpoint(addr, connectedAddr_))
       throw LogicError("a connected UDP port writes only to " + toString(connectedAddr_));
     write(data);
@@ -110,14 +110,13 @@ void UDPPort::sendParsed(std::string_view data, const Address& addr) {
 }
 
 void UDPPort::write(std::string_view data) {
-  if (!connectedSock_) throw LogicError("write without an address on an unconnected UDP port");
+  if (!isConnected()) throw LogicError("write without an address on an unconnected UDP port");
   if (queueWrite(data, nullptr)) return;
   if (send(data, nullptr)) protocol_->connectionRefused();
 }
 
 void UDPPort::connect(std::string_view host, int port) {
-  if (connectedSock_)
-    throw LogicError("already connected, reconnecting is not currently supported");
+  if (isConnected()) throw LogicError("already connected, reconnecting is not currently supported");
   detail::SockAddr to = detail::ipTarget(host, port, family_);
   flushWrites();
   if (socketFd() >= 0 && ::connect(socketFd(), to.get(), to.length) != 0)
@@ -140,11 +139,11 @@ void UDPPort::deliver(std::string_view data, const Address& from) {
 }
 
 void UDPPort::readRefused() {
-  if (connectedSock_) protocol_->connectionRefused();
+  if (isConnected()) protocol_->connectionRefused();
 }
 
 void UDPPort::writeRefused() {
-  if (connectedSock_) protocol_->connectionRefused();
+  if (isConnected()) protocol_->connectionRefused();
 }
 
 }  // namespace coil

@@ -6,7 +6,6 @@
 
 #include <cstddef>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -66,7 +65,7 @@ class UDPPort : public detail::DatagramPortBase, public virtual IUDPPort {
   /// AF_INET or AF_INET6.
   int family() const noexcept { return family_; }
   /// True after connect().
-  bool isConnected() const noexcept { return connectedSock_.has_value(); }
+  bool isConnected() const noexcept { return connectedSock_.length != 0; }
 
  protected:
   /// Creates and binds the socket (beforeBind() in between).
@@ -87,14 +86,15 @@ class UDPPort : public detail::DatagramPortBase, public virtual IUDPPort {
  private:
   void sendParsed(std::string_view data, const Address& addr);
 
+  // Used by every delivery and write: first, in one cache line.
   DatagramProtocol* protocol_;
+  detail::SockAddr connectedSock_;  // the peer of connect(); length 0 until then
   std::string interface_;
   int port_ = 0;
   int family_ = 0;
   bool adoptedSocket_ = false;
   bool broadcast_ = false;
   Address host_;
-  std::optional<detail::SockAddr> connectedSock_;
   Address connectedAddr_;
 };
 
