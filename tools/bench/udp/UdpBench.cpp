@@ -10,7 +10,8 @@
 // and the voluntary context switches per datagram of the server and of the client (each one a
 // sleep and a wake-up; the server's replies wake the client). coil's goal (≤ 1.0× the best peer)
 // is judged by the median over rounds of its ratio to the best peer of the same round. Each
-// library's CPU per datagram in every round is listed too (cpu_us_per_datagram_by_round).
+// library's CPU per datagram in every round is listed too (cpu_us_per_datagram_by_round), and
+// coil's median ratio to each peer alone (ratio_vs_each_peer_median_of_rounds).
 #include "UdpPeers.hpp"
 
 #include "../common/BenchUtil.hpp"
@@ -157,19 +158,27 @@ Result drive(const sockaddr_in& server, int senders, unsigned long long count) {
   return r;
 }
 
-// The median over rounds of perRound[i][r] divided by the least of the other peers' values in
-// round r (index 0, coil, is never a peer); rounds where either failed are left out. 0 if none.
-double medianAgainstOthers(const std::vector<std::vector<double>>& perRound, std::size_t i) {
+// The median over rounds of perRound[i][r] divided by the least of perRound[j][r] over the
+// libraries j in `peers`; rounds where either failed are left out. 0 if none.
+double medianAgainst(const std::vector<std::vector<double>>& perRound, std::size_t i,
+                     const std::vector<std::size_t>& peers) {
   std::vector<double> ratios;
   for (std::size_t r = 0; r < perRound[i].size(); ++r) {
     double least = 0;
-    for (std::size_t j = 1; j < perRound.size(); ++j)
-      if (j != i && r < perRound[j].size() && perRound[j][r] > 0 &&
-          (least == 0 || perRound[j][r] < least))
+    for (std::size_t j : peers)
+      if (r < perRound[j].size() && perRound[j][r] > 0 && (least == 0 || perRound[j][r] < least))
         least = perRound[j][r];
     if (least > 0 && perRound[i][r] > 0) ratios.push_back(perRound[i][r] / least);
   }
   return coil::bench::median(std::move(ratios));
+}
+
+// medianAgainst() the best of the peers other than i (index 0, coil, is never a peer).
+double medianAgainstOthers(const std::vector<std::vector<double>>& perRound, std::size_t i) {
+  std::vector<std::size_t> peers;
+  for (std::size_t j = 1; j < perRound.size(); ++j)
+    if (j != i) peers.push_back(j);
+  return medianAgainst(perRound, i, peers);
 }
 
 // "a,b,c": each round's CPU µs per datagram (0: the round failed).
@@ -339,11 +348,27 @@ int main(int argc, char** argv) {
       if (bestPeer > 0) std::snprintf(ratio, sizeof ratio, "%.3f", perDatagram / bestPeer);
       // coil against the best peer; a peer against the best of the other peers (how far from
       // 1.0 the statistic puts a library at parity), with at least three rounds.
-      char paired[112] = "";
-      if (double median = medianAgainstOthers(perRound, i); median > 0 && perRound[i].size() >= 3)
-        std::snprintf(paired, sizeof paired, ",\"%s_median_of_rounds\":%.3f,\"rounds\":%zu",
+      // coil also against each peer alone: at parity, the best of several noisy peers is
+      // lower than any one of them, so these show on which side of each peer coil lies.
+      std::string paired;
+      if (double median = medianAgainstOthers(perRound, i); median > 0 && perRound[i].size() >= 3) {
+        char text[112];
+        std::snprintf(text, sizeof text, ",\"%s_median_of_rounds\":%.3f,\"rounds\":%zu",
                       i == 0 ? "ratio_vs_best_peer" : "ratio_vs_best_other_peer", median,
                       perRound[i].size());
+        paired = text;
+        if (i == 0) {
+          std::string each;
+          for (std::size_t j = 1; j < std::size(impls); ++j) {
+            double alone = medianAgainst(perRound, 0, {j});
+            if (alone <= 0) continue;
+            std::snprintf(text, sizeof text, "%s\"%s\":%.3f", each.empty() ? "" : ",",
+                          impls[j].name, alone);
+            each += text;
+          }
+          paired += ",\"ratio_vs_each_peer_median_of_rounds\":{" + each + "}";
+        }
+      }
       std::printf(
           "{\"bench\":\"udp_echo\",\"impl\":\"%s\",\"backend\":\"%s\",\"senders\":%d,"
           "\"datagram_bytes\":64,\"echoes\":%llu,\"resent\":%llu,\"datagrams_per_s\":%.0f,"
@@ -351,7 +376,7 @@ int main(int argc, char** argv) {
           "\"server_user_us_per_datagram\":%.3f,\"server_wakeups_per_datagram\":%.3f,"
           "\"client_wakeups_per_datagram\":%.3f,\"cpu_us_per_datagram_by_round\":[%s]}\n",
           impl.name, i == 0 ? backend.c_str() : impl.name, senders, r.echoes, r.resent,
-          double(r.echoes) / r.seconds, perDatagram, ratio, paired,
+          double(r.echoes) / r.seconds, perDatagram, ratio, paired.c_str(),
           i == 0 ? ",\"goal_ratio\":1.0,\"goal_by\":\"median_of_rounds\"" : "",
           r.userUs / double(r.echoes), double(r.voluntarySwitches) / double(r.echoes),
           double(r.clientSwitches) / double(r.echoes), byRound(perRound[i]).c_str());
