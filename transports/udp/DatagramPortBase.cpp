@@ -45,7 +45,8 @@ class ScopedFlag {
 // The receive side of recvmmsg() and recvfrom(): headers, socket-address slots and a buffer,
 // laid out for the slot size of the port that reads. Every header's msg_namelen is the size of
 // its slot between reads. A read of one datagram (recvfrom()) uses only the buffer and the name
-// kept next to the bookkeeping: one cache line besides the buffer's.
+// kept next to the bookkeeping: for an IPv4 sender, one cache line besides the buffer's (an
+// IPv6 name reaches into the second).
 class alignas(64) ReadArea {
   std::unique_ptr<char[]> bytes_;
   std::size_t capacity_ = 0;
