@@ -69,8 +69,10 @@ void assignSender(Address& out, const sockaddr_storage& name, socklen_t length, 
   UNIXAddress& a = holder<UNIXAddress>(out);
   const auto& sun = reinterpret_cast<const sockaddr_un&>(name);
   constexpr std::size_t offset = offsetof(sockaddr_un, sun_path);
-  if (name.ss_family != AF_UNIX || length <= offset) {
-    a.name.clear();  // an unbound sender
+  // An unbound sender. The length is checked first: for a name of length 0 the kernel writes
+  // no family.
+  if (length <= offset || name.ss_family != AF_UNIX) {
+    a.name.clear();
     return;
   }
   std::size_t n = length - offset;
