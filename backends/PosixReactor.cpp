@@ -9,6 +9,7 @@
 #include <coil/transports/tcp/GaiResolver.hpp>
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 #ifdef __linux__
@@ -16,6 +17,7 @@
 #endif
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <stdexcept>
 #include <string>
@@ -42,6 +44,12 @@ std::error_code makePipe(int fds[2]) {
   }
 #endif
   return {};
+}
+
+std::atomic<unsigned> gForks{0};
+
+void noteFork() noexcept {
+  gForks.fetch_add(1, std::memory_order_relaxed);
 }
 
 void drain(int fd) {
@@ -200,6 +208,12 @@ PosixReactor::~PosixReactor() {
   auto released = std::move(released_);
   released_.clear();
   entries.clear();
+}
+
+unsigned PosixReactor::forkCount() noexcept {
+  static const bool counting = ::pthread_atfork(nullptr, nullptr, noteFork) == 0;
+  (void)counting;  // registered before the first reactor exists, so before any fork it sees
+  return gForks.load(std::memory_order_relaxed);
 }
 
 std::string_view PosixReactor::backendName() const {
@@ -369,7 +383,7 @@ void PosixReactor::detach(int fd, IFileDescriptor* d, std::uint8_t dirs) {
   // be told to stop once the number is closed; its events would then reach the number's next
   // holder. Direction changes while the other direction stays are still batched. A forked child
   // that has not called afterFork() yet still shares the parent's kernel state: it only queues.
-  if (e.empty() && e.kernel != 0 && ::getpid() == pid_) {
+  if (e.empty() && e.kernel != 0 && forkCount() == forks_) {
     (void)mux_->update(fd, e.kernel, 0);  // failing means the kernel already dropped it
     e.kernel = 0;
   }
@@ -629,7 +643,7 @@ void PosixReactor::beforeFork() {
 }
 
 void PosixReactor::afterFork() {
-  pid_ = ::getpid();
+  forks_ = forkCount();
   std::vector<std::pair<int, std::uint8_t>> interest;
   for (int fd = 0; fd < static_cast<int>(entries_.size()); ++fd) {
     if (entries_[fd].kernel != 0) interest.emplace_back(fd, entries_[fd].kernel);

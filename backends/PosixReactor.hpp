@@ -191,15 +191,18 @@ class PosixReactor : public ReactorBase {
   void replaceWaker();
   void replaceSignalPipe();
   void handleSignal(int signal);
+  // How many times this process came out of fork() as the child (a pthread_atfork count: a
+  // load, where getpid() is a system call).
+  static unsigned forkCount() noexcept;
 
   // What every iteration reads comes first, so that it touches few cache lines.
   std::unique_ptr<Multiplexer> mux_;
   std::vector<Entry> entries_;  // indexed by descriptor number
   ReadyList ready_;
-  std::uint64_t epoch_ = 1;   // incremented after each wait
-  int depth_ = 0;             // doIteration() calls in progress (iterate() may nest)
-  pid_t pid_ = ::getpid();    // the process whose kernel state this is (afterFork() updates it)
-  std::vector<int> changes_;  // numbers whose interest changed
+  std::uint64_t epoch_ = 1;       // incremented after each wait
+  int depth_ = 0;                 // doIteration() calls in progress (iterate() may nest)
+  unsigned forks_ = forkCount();  // forks seen when this process's kernel state was made
+  std::vector<int> changes_;      // numbers whose interest changed
   std::vector<std::pair<FileDescriptorPtr, Failure>> evicted_;  // stale holders to notify
   std::vector<FileDescriptorPtr> released_;   // dropped references, freed next iteration
   std::vector<int> alwaysReady_;              // numbers refused by the multiplexer
